@@ -1,0 +1,196 @@
+//! Command-line definitions (clap derive). Doc comments are the help text.
+//!
+//! Guidelines: every flag has a one-line `///` summary; secrets never come
+//! from a flag value (CONTRACT.md "Secrets"); defaults are stated in help.
+
+use crate::render::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The exit-code table (CONTRACT.md), shown in `--help`. A macro so that
+/// clap's `after_long_help` can `concat!` it with the examples.
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:
+  0  healthy (warnings allowed)
+  1  a problem: protocol-error or other
+  2  usage error, or smtp-doctor could not do its job
+  3  unreachable: DNS, connect, greeting
+  4  TLS: mode mismatch, certificate, handshake, STARTTLS missing or required
+  5  credentials: the secret or user name must change
+  6  account or server policy: an administrator must change a setting
+  7  temporary: try again later"
+    };
+}
+
+macro_rules! check_examples {
+    () => {
+        "Examples:
+  SMTP_DOCTOR_PASSWORD='app password' smtp-doctor check alice@gmail.com
+  smtp-doctor check alice@example.com --host mail.example.com --port 465 --password-file ~/.smtp-pass
+  printf %s \"$TOKEN\" | smtp-doctor check bob@outlook.com --mechanism XOAUTH2 --token-stdin --format json"
+    };
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "smtp-doctor",
+    version,
+    about = "Tells you why your SMTP login fails and what to do about it",
+    after_long_help = exit_codes!()
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect, start TLS and log in (never sends a message), then diagnose.
+    #[command(after_long_help = concat!(check_examples!(), "\n\n", exit_codes!()))]
+    Check(CheckArgs),
+    /// Diagnose a pasted error message, log or transcript, offline.
+    #[command(
+        after_long_help = "Examples:\n  smtp-doctor explain ticket.txt\n  pbpaste | smtp-doctor explain --format json\n\nThe exit code is that of the category found (0 when the text shows success)."
+    )]
+    Explain(ExplainArgs),
+}
+
+/// `--tls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsArg {
+    /// Plaintext greeting, then STARTTLS; credentials only after TLS (default on 587/25).
+    Starttls,
+    /// TLS from the first byte (default on 465).
+    Implicit,
+    /// No TLS at all: credentials cross the network readable (a warning is reported).
+    None,
+}
+
+/// `--mechanism`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MechanismArg {
+    /// Choose from the server's list: PLAIN, LOGIN, CRAM-MD5 for passwords; XOAUTH2, OAUTHBEARER for tokens.
+    Auto,
+    #[value(name = "PLAIN", alias = "plain")]
+    Plain,
+    #[value(name = "LOGIN", alias = "login")]
+    Login,
+    #[value(name = "CRAM-MD5", alias = "cram-md5")]
+    CramMd5,
+    #[value(name = "XOAUTH2", alias = "xoauth2")]
+    Xoauth2,
+    #[value(name = "OAUTHBEARER", alias = "oauthbearer")]
+    Oauthbearer,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The account, user@domain: default user name, and where discovery starts without --host.
+    #[arg(value_name = "ADDRESS")]
+    pub address: Option<String>,
+    /// Submission server host name or IP address (skips discovery).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Port [default: 587, or 465 with --tls implicit].
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// TLS mode [default: implicit on port 465, else starttls].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub tls: Option<TlsArg>,
+    /// User name for AUTH [default: ADDRESS].
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// SASL mechanism.
+    #[arg(long, value_enum, default_value = "auto", value_name = "MECH")]
+    pub mechanism: MechanismArg,
+    /// Trust only the CA certificates in this PEM file (instead of the built-in roots).
+    #[arg(long, value_name = "PEM")]
+    pub cafile: Option<PathBuf>,
+    /// Deadline for each stage, in seconds [default: 10, and 16 for AUTH, whose
+    /// failures servers delay on purpose].
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Include the SMTP transcript (secrets are replaced by <redacted>).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Read the password from this file (first line).
+    #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Read an OAuth access token from this file.
+    #[arg(long, value_name = "PATH", conflicts_with = "token_stdin")]
+    pub token_file: Option<PathBuf>,
+    /// Read an OAuth access token from standard input.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub token_stdin: bool,
+    /// Name to send with EHLO [default: localhost].
+    #[arg(long, value_name = "NAME", default_value = "localhost")]
+    pub ehlo_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// File with the pasted text; `-` or nothing reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(0.1..=3600.0).contains(&v) {
+        return Err("must be between 0.1 and 3600 seconds".into());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_flag_takes_a_secret_value() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                assert!(
+                    !(id.contains("password") || id.contains("token"))
+                        || id.ends_with("_file")
+                        || id.ends_with("_stdin"),
+                    "{id} would take a secret on the command line"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn check_help_has_examples_and_exit_codes() {
+        // The help text embeds the same examples (clap needs a literal there).
+        let help = Cli::command()
+            .find_subcommand("check")
+            .unwrap()
+            .get_after_long_help()
+            .unwrap()
+            .to_string();
+        assert!(help.starts_with("Examples:"), "{help}");
+        assert!(help.contains("--password-file"), "{help}");
+        assert!(help.ends_with(exit_codes!()));
+    }
+}

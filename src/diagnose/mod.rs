@@ -1,0 +1,227 @@
+//! The classifier: observations in, diagnoses out. Pure and synchronous.
+//!
+//! Both `check` (live probes, via `probe::observe`) and `explain` (pasted
+//! text, via `explain::observe`) reduce what they saw to `Observation`s and
+//! run them through the one catalogue in `rules.rs`: first matching rule wins
+//! for each observation; diagnoses are then ordered errors first, by rule
+//! order (specific before generic).
+
+mod category;
+mod rule;
+pub mod rules;
+#[cfg(test)]
+mod tests;
+
+pub use category::Category;
+pub use rule::{Code, Rule, Severity, When};
+
+use crate::providers::Provider;
+use crate::smtp::sasl::Mechanism;
+use crate::smtp::{EnhancedStatus, Reply};
+use crate::stage::Stage;
+
+/// What kind of thing was observed. `Reply` is a server reply; the others are
+/// conditions found by the probe (or recognised in pasted text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    /// A server reply (code, enhanced status and text are set).
+    Reply,
+    /// Authentication succeeded.
+    Success,
+    /// The name does not exist (NXDOMAIN).
+    DnsNotFound,
+    /// Resolution failed otherwise (SERVFAIL, no answer, resolver timeout).
+    DnsFailure,
+    /// TCP connection refused.
+    ConnectRefused,
+    /// TCP connection did not complete in time.
+    ConnectTimeout,
+    /// Other connect error (network unreachable…).
+    ConnectFailed,
+    /// No greeting, and the port turned out to speak TLS at once (or is 465):
+    /// a STARTTLS/plain client on an implicit-TLS port.
+    ImplicitTlsPort,
+    /// No byte of greeting before the deadline.
+    GreetingTimeout,
+    /// A stage's deadline passed while bytes were still trickling in.
+    SlowServer,
+    /// A stage other than the greeting timed out.
+    StageTimeout,
+    /// The server closed the connection mid-dialogue.
+    ConnectionClosed,
+    /// A socket error mid-dialogue.
+    NetworkError,
+    /// The answer to our TLS ClientHello was not TLS (plaintext on a STARTTLS port).
+    TlsNotTls,
+    TlsCertExpired,
+    TlsCertNotYetValid,
+    TlsCertNameMismatch,
+    TlsCertSelfSigned,
+    TlsCertUntrusted,
+    TlsCertOther,
+    /// No TLS version in common (server offers only TLS 1.0/1.1, or only 1.3…).
+    TlsProtocolVersion,
+    /// The server aborted the handshake with an alert.
+    TlsAlert,
+    /// Any other handshake failure.
+    TlsHandshake,
+    /// Bytes after the STARTTLS `220`, before the handshake (RFC 3207 §5).
+    StartTlsInjection,
+    /// A reply line broke RFC 5321 syntax (or was too long, or too many lines).
+    MalformedReply,
+    /// TLS was required but the server did not offer STARTTLS.
+    StartTlsNotOffered,
+    /// No AUTH before TLS, STARTTLS offered, and the client did not use TLS.
+    AuthOnlyAfterStartTls,
+    /// The EHLO reply has no AUTH keyword at all.
+    AuthNotOffered,
+    /// Only OAuth mechanisms are offered and the client has a password.
+    OnlyOAuthOffered,
+    /// No offered mechanism is one the client can use.
+    NoCommonMechanism,
+    /// The server's certificate expires soon (warning).
+    CertExpiresSoon,
+    /// The password crossed the network unencrypted (warning).
+    CleartextAuth,
+    /// No secret was given, so AUTH was not attempted (info).
+    NoCredentials,
+    /// The user name was refused by the client library before it reached the
+    /// server (e.g. nodemailer "Missing credentials for PLAIN").
+    MissingCredentials,
+    /// The OAuth token was refused in a way that names the token itself.
+    OAuthTokenRejected,
+}
+
+/// One thing that was seen, reduced to what rules can match on.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub signal: Signal,
+    pub stage: Option<Stage>,
+    pub code: Option<u16>,
+    pub enhanced: Option<EnhancedStatus>,
+    /// Lower-cased text the rules' phrases are searched in.
+    pub text: String,
+    /// What to show as `evidence` (already scrubbed of secrets).
+    pub evidence: Option<String>,
+    /// Extra words for the summary (names on a certificate, mechanisms offered…).
+    pub detail: Option<String>,
+    pub provider: Option<Provider>,
+    pub mechanism: Option<Mechanism>,
+}
+
+impl Observation {
+    pub fn new(signal: Signal) -> Observation {
+        Observation {
+            signal,
+            stage: None,
+            code: None,
+            enhanced: None,
+            text: String::new(),
+            evidence: None,
+            detail: None,
+            provider: None,
+            mechanism: None,
+        }
+    }
+
+    /// An observation of a server reply at `stage`.
+    pub fn reply(stage: Stage, reply: &Reply) -> Observation {
+        let evidence = reply.one_line();
+        let text = evidence.to_lowercase();
+        Observation {
+            stage: Some(stage),
+            code: Some(reply.code),
+            enhanced: reply.enhanced,
+            provider: Provider::detect(&text),
+            text,
+            evidence: Some(evidence),
+            ..Observation::new(Signal::Reply)
+        }
+    }
+
+    pub fn at(mut self, stage: Stage) -> Observation {
+        self.stage = Some(stage);
+        self
+    }
+
+    pub fn with_evidence(mut self, evidence: impl Into<String>) -> Observation {
+        let e = evidence.into();
+        if self.text.is_empty() {
+            self.text = e.to_lowercase();
+        }
+        self.evidence = Some(e);
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Observation {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// A finding, ready to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnosis {
+    pub id: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub stage: Option<Stage>,
+    pub summary: String,
+    pub detail: Option<String>,
+    pub remediation: String,
+    pub reference: Option<&'static str>,
+    pub evidence: Option<String>,
+    /// Position of the rule in the catalogue (lower = more specific).
+    pub rank: usize,
+}
+
+/// The first rule matching `obs`, with its index.
+pub fn find_rule(obs: &Observation) -> Option<(usize, &'static Rule)> {
+    rules::RULES
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.when.matches(obs))
+}
+
+/// Diagnoses for one observation (none when no rule matches, e.g. a `250`).
+pub fn diagnose_one(obs: &Observation) -> Option<Diagnosis> {
+    let (rank, rule) = find_rule(obs)?;
+    Some(Diagnosis {
+        id: rule.id,
+        category: rule.category,
+        severity: rule.severity,
+        stage: obs.stage,
+        summary: rule.summary.to_string(),
+        detail: obs.detail.clone(),
+        remediation: rule.remediation.to_string(),
+        reference: rule.reference,
+        evidence: obs.evidence.clone(),
+        rank,
+    })
+}
+
+/// All diagnoses for a set of observations, primary first.
+///
+/// Order: errors before warnings before info; among errors, the most specific
+/// rule (lowest index) first, so a provider's own explanation beats a generic
+/// reading of the same problem. Duplicate ids are kept once.
+pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
+    let mut out: Vec<Diagnosis> = Vec::new();
+    for obs in observations {
+        if let Some(d) = diagnose_one(obs) {
+            if !out.iter().any(|x| x.id == d.id) {
+                out.push(d);
+            }
+        }
+    }
+    out.sort_by_key(|d| (d.severity, d.rank));
+    out
+}
+
+/// The category a list of diagnoses adds up to (CONTRACT.md: `diagnoses[0]`, or `ok`).
+pub fn primary_category(diagnoses: &[Diagnosis]) -> Category {
+    diagnoses
+        .first()
+        .filter(|d| d.severity == Severity::Error)
+        .map_or(Category::Ok, |d| d.category)
+}

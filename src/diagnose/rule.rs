@@ -1,0 +1,190 @@
+//! Declarative rules: what an observation must look like for a diagnosis to apply.
+//!
+//! A `Rule` is data (no closures), so the table in `rules.rs` can be reviewed
+//! like a spreadsheet and checked by meta-tests.
+
+use super::{Category, Observation, Signal};
+use crate::providers::Provider;
+use crate::stage::Stage;
+
+/// How sure and how bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Which reply codes a rule accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Any,
+    /// Exactly this code.
+    Is(u16),
+    /// Any code of this first digit (4 = transient, 5 = permanent).
+    Class(u8),
+    /// Either of two codes.
+    Either(u16, u16),
+    /// Any code in this inclusive range.
+    Range(u16, u16),
+}
+
+impl Code {
+    fn accepts(self, code: Option<u16>) -> bool {
+        match (self, code) {
+            (Code::Any, _) => true,
+            (Code::Is(c), Some(x)) => c == x,
+            (Code::Class(k), Some(x)) => x / 100 == u16::from(k),
+            (Code::Either(a, b), Some(x)) => x == a || x == b,
+            (Code::Range(lo, hi), Some(x)) => (lo..=hi).contains(&x),
+            _ => false,
+        }
+    }
+}
+
+/// The conditions of a rule; every one given must hold.
+#[derive(Debug, Clone, Copy)]
+pub struct When {
+    pub signal: Signal,
+    pub stage: Option<Stage>,
+    pub code: Code,
+    /// Enhanced status codes, any of: `"5.7.9"` exact, `"5.7."` prefix.
+    pub enhanced: &'static [&'static str],
+    /// Lower-case phrases, any of which must occur in the text.
+    pub any: &'static [&'static str],
+    /// Lower-case phrases that must all occur too.
+    pub all: &'static [&'static str],
+    pub provider: Option<Provider>,
+}
+
+impl When {
+    /// A rule on a server reply.
+    pub const fn reply() -> When {
+        When::signal(Signal::Reply)
+    }
+
+    /// A rule on a non-reply observation (a timeout, a TLS failure, …).
+    pub const fn signal(signal: Signal) -> When {
+        When {
+            signal,
+            stage: None,
+            code: Code::Any,
+            enhanced: &[],
+            any: &[],
+            all: &[],
+            provider: None,
+        }
+    }
+
+    pub const fn code(mut self, code: u16) -> When {
+        self.code = Code::Is(code);
+        self
+    }
+
+    pub const fn codes(mut self, a: u16, b: u16) -> When {
+        self.code = Code::Either(a, b);
+        self
+    }
+
+    pub const fn range(mut self, lo: u16, hi: u16) -> When {
+        self.code = Code::Range(lo, hi);
+        self
+    }
+
+    pub const fn class(mut self, class: u8) -> When {
+        self.code = Code::Class(class);
+        self
+    }
+
+    pub const fn stage(mut self, stage: Stage) -> When {
+        self.stage = Some(stage);
+        self
+    }
+
+    pub const fn enhanced(mut self, codes: &'static [&'static str]) -> When {
+        self.enhanced = codes;
+        self
+    }
+
+    pub const fn any(mut self, phrases: &'static [&'static str]) -> When {
+        self.any = phrases;
+        self
+    }
+
+    pub const fn all(mut self, phrases: &'static [&'static str]) -> When {
+        self.all = phrases;
+        self
+    }
+
+    pub const fn provider(mut self, p: Provider) -> When {
+        self.provider = Some(p);
+        self
+    }
+
+    /// True when `obs` satisfies every condition.
+    pub fn matches(&self, obs: &Observation) -> bool {
+        if self.signal != obs.signal {
+            return false;
+        }
+        if let Some(stage) = self.stage {
+            if obs.stage != Some(stage) {
+                return false;
+            }
+        }
+        if !self.code.accepts(obs.code) {
+            return false;
+        }
+        if !self.enhanced.is_empty() {
+            let Some(e) = obs.enhanced else { return false };
+            let e = e.to_string();
+            let hit = self.enhanced.iter().any(|want| {
+                if want.ends_with('.') {
+                    e.starts_with(want)
+                } else {
+                    e == *want
+                }
+            });
+            if !hit {
+                return false;
+            }
+        }
+        if !self.any.is_empty() && !self.any.iter().any(|p| obs.text.contains(p)) {
+            return false;
+        }
+        if !self.all.iter().all(|p| obs.text.contains(p)) {
+            return false;
+        }
+        if let Some(p) = self.provider {
+            if obs.provider != Some(p) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One entry of the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Stable kebab-case id (JSON `id`).
+    pub id: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub when: When,
+    /// One line, shown after `error[id]:`.
+    pub summary: &'static str,
+    /// What to do, second person, whole sentences.
+    pub remediation: &'static str,
+    /// Provider documentation or RFC.
+    pub reference: Option<&'static str>,
+}

@@ -1,0 +1,243 @@
+//! Finding SMTP replies in free text.
+//!
+//! People paste replies in many wrappers: bare (`535 5.7.8 …`), multi-line
+//! (`534-…` / `534 …`), inside Python tuples (`(535, b'5.7.8 …')`), JSON
+//! (`"responseCode": 535, "response": "535-5.7.8 …"`), PHPMailer logs
+//! (`SERVER -> CLIENT: 535 …`), Postfix logs (`said: 535 …`). A number only
+//! counts as a reply code where such context makes it one, so ports, dates
+//! and IP addresses are not mistaken for replies.
+
+use crate::smtp::EnhancedStatus;
+use crate::stage::Stage;
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// A reply found in text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundReply {
+    pub code: Option<u16>,
+    pub enhanced: Option<EnhancedStatus>,
+    /// The reply text from the code to the end of its (logical) line.
+    pub text: String,
+    pub stage: Option<Stage>,
+}
+
+/// Undoes the escaping pastes often carry (`\r\n` written out, `\'`), and
+/// turns the Unicode line separators into newlines.
+pub fn normalise(text: &str) -> String {
+    let mut s = text
+        .replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\\r", "\n")
+        .replace("\\t", " ");
+    s = s
+        .replace("\\'", "'")
+        .replace("\\\"", "\"")
+        .replace('\r', "\n");
+    s = s.replace(['\u{2028}', '\u{2029}'], "\n");
+    s
+}
+
+fn reply_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        // 1: a code followed by an enhanced status (strong evidence anywhere).
+        // 2: a code at the start of a line, after a transcript/log prefix.
+        // 3: a code after words that introduce a reply.
+        // 4: a code as the first element of a Python tuple: (535, b'…').
+        Regex::new(concat!(
+            r"(?mi)",
+            r"(?:\b(?P<c1>[2-5][0-5][0-9])[ -](?P<e1>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)",
+            r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
+            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|message|code|got code|smtp error|failed)[:=]?[ \t]*['\x22(\[]?(?P<c3>[2-5][0-5][0-9])\b)",
+            r"|(?:\((?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
+        ))
+        .expect("reply regex compiles")
+    })
+}
+
+fn enhanced_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?:^|[\s'\x22(\[:])(?P<e>[245]\.[0-9]{1,3}\.[0-9]{1,3})[ \t]+[A-Za-z(<\[#]")
+            .expect("enhanced regex compiles")
+    })
+}
+
+/// Every reply found in `text`, in order of appearance. Bounded: at most 200.
+pub fn replies(text: &str) -> Vec<FoundReply> {
+    const MAX: usize = 200;
+    let mut out: Vec<FoundReply> = Vec::new();
+    let mut covered: Vec<(usize, usize)> = Vec::new();
+    for caps in reply_regex().captures_iter(text) {
+        if out.len() >= MAX {
+            break;
+        }
+        let Some(m) = ["c1", "c2", "c3", "c4"].iter().find_map(|n| caps.name(n)) else {
+            continue;
+        };
+        let code: u16 = match m.as_str().parse() {
+            Ok(c) => c,
+            Err(_) => continue,
+        };
+        let start = m.start();
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let rest = &text[start..line_end];
+        // The reply text: after the code; for a tuple, the quoted part.
+        let after = text[m.end()..line_end].trim_start_matches([' ', '-', ',', '\t']);
+        let after = after
+            .trim_start_matches(['b'])
+            .trim_start_matches(['\'', '"']);
+        let enhanced = caps
+            .name("e1")
+            .and_then(|e| EnhancedStatus::parse(e.as_str()))
+            .or_else(|| EnhancedStatus::parse_prefix(after))
+            .filter(|e| u16::from(e.class) == code / 100);
+        if covered.iter().any(|(s, e)| start >= *s && start < *e) {
+            continue;
+        }
+        let (full, end) = gather_continuations(text, line_end, code, rest.trim_end());
+        covered.push((start, end));
+        out.push(FoundReply {
+            code: Some(code),
+            enhanced,
+            text: clean(&full),
+            stage: stage_for(code, &text[..start]),
+        });
+    }
+    for caps in enhanced_regex().captures_iter(text) {
+        if out.len() >= MAX {
+            break;
+        }
+        let Some(m) = caps.name("e") else { continue };
+        if covered
+            .iter()
+            .any(|(s, e)| m.start() >= *s && m.start() < *e)
+        {
+            continue;
+        }
+        let line_end = text[m.start()..]
+            .find('\n')
+            .map_or(text.len(), |i| m.start() + i);
+        out.push(FoundReply {
+            code: None,
+            enhanced: EnhancedStatus::parse(m.as_str()),
+            text: clean(&text[m.start()..line_end]),
+            stage: None,
+        });
+    }
+    out
+}
+
+/// Appends following lines of the same multi-line reply (`534-…` then `534 …`).
+/// Returns the joined text and the byte offset where the reply ends.
+fn gather_continuations(text: &str, mut pos: usize, code: u16, first: &str) -> (String, usize) {
+    let mut full = first.to_string();
+    let prefix = code.to_string();
+    let mut lines = 0;
+    while pos < text.len() && lines < 20 {
+        let next_start = pos + 1;
+        if next_start >= text.len() {
+            break;
+        }
+        let next_end = text[next_start..]
+            .find('\n')
+            .map_or(text.len(), |i| next_start + i);
+        let line = text[next_start..next_end].trim_start();
+        // Strip a transcript prefix such as "S: " or "<~ ".
+        let stripped = line
+            .trim_start_matches(|c: char| !c.is_ascii_digit() && c != '\n')
+            .trim_start();
+        let is_cont = stripped.starts_with(&prefix)
+            && matches!(stripped.as_bytes().get(3), Some(b' ' | b'-') | None)
+            && line.len() - stripped.len() <= 24;
+        if !is_cont || full.contains(stripped) {
+            break;
+        }
+        full.push(' ');
+        full.push_str(stripped.trim_end());
+        pos = next_end;
+        lines += 1;
+    }
+    (full, pos)
+}
+
+fn clean(s: &str) -> String {
+    let s = s.trim().trim_end_matches(['\'', '"', ')', ',', ']']);
+    if s.chars().count() > 500 {
+        s.chars().take(500).collect::<String>() + "…"
+    } else {
+        s.to_string()
+    }
+}
+
+/// The stage a reply most likely answered, from its code and what precedes it.
+fn stage_for(code: u16, before: &str) -> Option<Stage> {
+    let window_start = before.len().saturating_sub(160);
+    let mut ws = window_start;
+    while !before.is_char_boundary(ws) {
+        ws += 1;
+    }
+    let ctx = before[ws..].to_lowercase();
+    if ctx.contains("auth") || ctx.contains("password command") || ctx.contains("username command")
+    {
+        return Some(Stage::Auth);
+    }
+    if ctx.contains("mail from") || ctx.contains("rcpt to") || ctx.contains("data") {
+        return Some(Stage::Mail);
+    }
+    if ctx.contains("starttls") {
+        return Some(Stage::StartTls);
+    }
+    if ctx.contains("ehlo") || ctx.contains("helo") {
+        return Some(Stage::Ehlo);
+    }
+    match code {
+        334 | 235 | 535 | 534 | 538 => Some(Stage::Auth),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_multiline_gmail_reply_in_nodemailer_dump() {
+        let t = "Error: Invalid login: 534-5.7.9 Application-specific password required. For more information, go to\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor x - gsmtp\n    at SMTPConnection._formatError";
+        let r = replies(t);
+        assert_eq!(r[0].code, Some(534));
+        assert_eq!(r[0].enhanced.unwrap().to_string(), "5.7.9");
+        assert!(r[0].text.contains("InvalidSecondFactor"), "{:?}", r[0].text);
+    }
+
+    #[test]
+    fn finds_python_tuple_reply() {
+        let t =
+            "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted.')";
+        let r = replies(t);
+        assert_eq!(r[0].code, Some(535));
+        assert_eq!(r[0].enhanced.unwrap().to_string(), "5.7.8");
+    }
+
+    #[test]
+    fn ignores_ports_and_ips() {
+        let t = "connect to smtp.example.com:587 (192.0.2.10) took 250ms on 2024-05-01";
+        assert!(replies(t).is_empty(), "{:?}", replies(t));
+    }
+
+    #[test]
+    fn escaped_newlines_are_undone() {
+        let t = normalise("535-5.7.8 Username and Password not accepted.\\n535 5.7.8 https://support.google.com/mail/?p=BadCredentials");
+        let r = replies(&t);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].text.contains("BadCredentials"));
+    }
+
+    #[test]
+    fn bare_enhanced_status_without_code() {
+        let r = replies("The server response was: 5.7.57 Client not authenticated to send mail.");
+        assert_eq!(r[0].code, None);
+        assert_eq!(r[0].enhanced.unwrap().to_string(), "5.7.57");
+    }
+}

@@ -1,0 +1,85 @@
+//! `explain`: turn pasted text (replies, logs, stack traces) into observations.
+//!
+//! The text is normalised (escaped line breaks undone, size bounded), then
+//! three kinds of evidence are extracted: SMTP replies (code + optional
+//! RFC 3463 status), bare enhanced status codes, and library/system error
+//! phrases (`wrong version number`, `ECONNREFUSED`, …) mapped to the same
+//! `Signal`s a live probe produces. The catalogue in `diagnose` does the rest.
+
+mod extract;
+mod signals;
+
+pub use extract::{normalise, replies, FoundReply};
+
+use crate::diagnose::{Observation, Signal};
+use crate::providers::Provider;
+
+/// Longest input read, in bytes; the rest is ignored (bounded time and memory).
+pub const MAX_INPUT: usize = 4 * 1024 * 1024;
+
+/// What a pasted text shows.
+#[derive(Debug, Clone)]
+pub struct Findings {
+    pub observations: Vec<Observation>,
+    /// A success reply (235, or `250` after AUTH) was seen.
+    pub success: bool,
+    pub provider: Option<Provider>,
+}
+
+/// Observations in `input` (arbitrary bytes; invalid UTF-8 is replaced).
+pub fn observe(input: &[u8]) -> Findings {
+    let input = &input[..input.len().min(MAX_INPUT)];
+    let text = normalise(&String::from_utf8_lossy(input));
+    let lower = text.to_lowercase();
+    let provider = Provider::detect(&lower);
+    let mut observations = Vec::new();
+    let mut success = false;
+    for found in replies(&text) {
+        if found.code == Some(235) {
+            success = true;
+        }
+        let mut obs = Observation::new(Signal::Reply);
+        obs.code = found.code;
+        obs.enhanced = found.enhanced;
+        obs.stage = found.stage;
+        obs.text = found.text.to_lowercase();
+        obs.evidence = Some(found.text.clone());
+        obs.provider = provider;
+        observations.push(obs);
+    }
+    // Phrase-only evidence: the whole text as one reply-like observation
+    // without a code, so phrase rules apply even when no code was pasted.
+    let mut whole = Observation::new(Signal::Reply);
+    whole.text = lower.clone();
+    whole.evidence = Some(first_meaningful_line(&text));
+    whole.provider = provider;
+    observations.push(whole);
+    for (signal, evidence) in signals::find(&lower, &text) {
+        let mut obs = Observation::new(signal).with_evidence(evidence);
+        obs.text = lower.clone();
+        obs.provider = provider;
+        observations.push(obs);
+    }
+    if !success {
+        success = signals::shows_success(&lower);
+    }
+    Findings {
+        observations,
+        success,
+        provider,
+    }
+}
+
+/// The first non-empty line, cut to 300 characters, for evidence.
+fn first_meaningful_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() > 300 {
+        line.chars().take(300).collect::<String>() + "…"
+    } else {
+        line.to_string()
+    }
+}

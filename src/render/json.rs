@@ -1,0 +1,158 @@
+//! The v1 JSON document (CONTRACT.md "JSON"), as Serialize-only view types.
+//!
+//! The view types are separate from the domain types so the domain can change
+//! without breaking scripts. Every field is documented in docs/json-output.md.
+
+use crate::diagnose::Diagnosis;
+use crate::probe::ProbeReport;
+use crate::report::Report;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Schema version of the document.
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    category: &'static str,
+    exit_code: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<TargetView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoints: Option<Vec<EndpointView<'a>>>,
+    diagnoses: Vec<DiagnosisView<'a>>,
+}
+
+#[derive(Serialize)]
+struct TargetView<'a> {
+    address: Option<&'a str>,
+    user: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EndpointView<'a> {
+    host: &'a str,
+    port: u16,
+    tls: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<&'a str>,
+    stages: Vec<StageView<'a>>,
+    capabilities: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<CertificateView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mechanism: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<&'a [String]>,
+}
+
+#[derive(Serialize)]
+struct StageView<'a> {
+    stage: &'static str,
+    ok: bool,
+    ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CertificateView<'a> {
+    subject: &'a str,
+    issuer: &'a str,
+    not_before: &'a str,
+    not_after: &'a str,
+    days_left: i64,
+    names: &'a [String],
+    self_signed: bool,
+}
+
+#[derive(Serialize)]
+struct DiagnosisView<'a> {
+    id: &'static str,
+    category: &'static str,
+    severity: &'static str,
+    stage: Option<&'static str>,
+    summary: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    remediation: &'a str,
+    reference: Option<&'static str>,
+    evidence: Option<&'a str>,
+}
+
+fn endpoint_view(p: &ProbeReport, verbose: bool) -> EndpointView<'_> {
+    let tls = p.tls.as_ref();
+    EndpointView {
+        host: &p.endpoint.host,
+        port: p.endpoint.port,
+        tls: p.endpoint.tls.as_str(),
+        address: p.address.as_deref(),
+        stages: p
+            .stages
+            .iter()
+            .map(|s| StageView {
+                stage: s.stage.as_str(),
+                ok: s.ok,
+                ms: s.ms,
+                detail: s.detail.as_deref(),
+            })
+            .collect(),
+        capabilities: p
+            .capabilities
+            .as_ref()
+            .map(|c| c.lines.iter().map(String::as_str).collect())
+            .unwrap_or_default(),
+        tls_version: tls.and_then(|t| t.version.as_deref()),
+        certificate: tls
+            .and_then(|t| t.certificate.as_ref())
+            .map(|c| CertificateView {
+                subject: &c.subject,
+                issuer: &c.issuer,
+                not_before: &c.not_before,
+                not_after: &c.not_after,
+                days_left: c.days_left,
+                names: &c.names,
+                self_signed: c.self_signed,
+            }),
+        mechanism: p.mechanism.map(|m| m.name()),
+        transcript: verbose.then_some(p.transcript.as_slice()),
+    }
+}
+
+fn diagnosis_view(d: &Diagnosis) -> DiagnosisView<'_> {
+    DiagnosisView {
+        id: d.id,
+        category: d.category.as_str(),
+        severity: d.severity.as_str(),
+        stage: d.stage.map(|s| s.as_str()),
+        summary: &d.summary,
+        detail: d.detail.as_deref(),
+        remediation: &d.remediation,
+        reference: d.reference,
+        evidence: d.evidence.as_deref(),
+    }
+}
+
+/// Writes the document and a final newline.
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        version: VERSION,
+        category: report.category.as_str(),
+        exit_code: report.exit_status().code(),
+        target: report.target.as_ref().map(|t| TargetView {
+            address: t.address.as_deref(),
+            user: t.user.as_deref(),
+        }),
+        endpoints: report.endpoints.as_ref().map(|eps| {
+            eps.iter()
+                .map(|p| endpoint_view(p, report.verbose))
+                .collect()
+        }),
+        diagnoses: report.diagnoses.iter().map(diagnosis_view).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}

@@ -1,0 +1,150 @@
+//! Human output: one line per stage with ✓/✗ and timing, then
+//! `error[id]: summary` with indented `help:` lines (cargo/just style).
+//!
+//! Colour only when the caller says so (a TTY without NO_COLOR).
+
+use crate::diagnose::Severity;
+use crate::probe::{ProbeReport, TlsMode};
+use crate::report::Report;
+use std::io::{self, Write};
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn red(&self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.wrap("1;33", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+}
+
+/// Writes the text report.
+pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let p = Paint { on: color };
+    if let Some(endpoints) = &report.endpoints {
+        for ep in endpoints {
+            render_endpoint(ep, report.verbose, &p, out)?;
+            writeln!(out)?;
+        }
+    }
+    for d in &report.diagnoses {
+        let label = match d.severity {
+            Severity::Error => p.red(&format!("error[{}]", d.id)),
+            Severity::Warning => p.yellow(&format!("warning[{}]", d.id)),
+            Severity::Info => p.bold(&format!("note[{}]", d.id)),
+        };
+        writeln!(out, "{label}: {}", p.bold(&d.summary))?;
+        if let Some(detail) = &d.detail {
+            writeln!(out, "  {} {detail}", p.dim("detail:"))?;
+        }
+        if let Some(e) = &d.evidence {
+            writeln!(out, "  {} {e}", p.dim("evidence:"))?;
+        }
+        writeln!(out, "  {} {}", p.bold("help:"), d.remediation)?;
+        if let Some(r) = d.reference {
+            writeln!(out, "  {} {r}", p.dim("see:"))?;
+        }
+        writeln!(out)?;
+    }
+    let verdict = if report.category.as_str() == "ok" {
+        p.green("ok")
+    } else {
+        p.red(report.category.as_str())
+    };
+    writeln!(
+        out,
+        "result: {verdict} (exit {})",
+        report.exit_status().code()
+    )
+}
+
+fn render_endpoint(
+    ep: &ProbeReport,
+    verbose: bool,
+    p: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mode = match ep.endpoint.tls {
+        TlsMode::StartTls => "STARTTLS",
+        TlsMode::Implicit => "implicit TLS",
+        TlsMode::None => "no TLS",
+    };
+    let host = if ep.endpoint.host.contains(':') {
+        format!("[{}]", ep.endpoint.host)
+    } else {
+        ep.endpoint.host.clone()
+    };
+    writeln!(
+        out,
+        "{} {}",
+        p.bold(&format!("{host}:{}", ep.endpoint.port)),
+        p.dim(&format!("({mode})"))
+    )?;
+    for s in &ep.stages {
+        let mark = if s.ok { p.green("✓") } else { p.red("✗") };
+        let detail = s.detail.as_deref().unwrap_or("");
+        writeln!(
+            out,
+            "  {mark} {:<9} {:>6} ms  {}",
+            s.stage.as_str(),
+            s.ms,
+            p.dim(detail)
+        )?;
+    }
+    if let Some(c) = ep.tls.as_ref().and_then(|t| t.certificate.as_ref()) {
+        writeln!(
+            out,
+            "  {} {} (issuer {}), valid until {} ({} days), names: {}",
+            p.dim("certificate:"),
+            c.subject,
+            c.issuer,
+            c.not_after,
+            c.days_left,
+            if c.names.is_empty() {
+                "-".to_string()
+            } else {
+                c.names.join(", ")
+            }
+        )?;
+    }
+    if let Some(caps) = &ep.capabilities {
+        if let Some(mechs) = &caps.auth {
+            writeln!(
+                out,
+                "  {} {}",
+                p.dim("auth offered:"),
+                if mechs.is_empty() {
+                    "-".to_string()
+                } else {
+                    mechs.join(" ")
+                }
+            )?;
+        }
+    }
+    if verbose && !ep.transcript.is_empty() {
+        writeln!(out, "  {}", p.dim("transcript:"))?;
+        for line in &ep.transcript {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    Ok(())
+}

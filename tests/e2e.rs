@@ -1,0 +1,778 @@
+//! End-to-end tests: the real `smtp-doctor` binary against scripted fake SMTP
+//! servers running in-process on 127.0.0.1.
+//!
+//! Every test asserts, per /work/shared/CONTRACT.md: the exit code of the
+//! expected category, one JSON document on stdout, `category`, `exit_code`
+//! equal to the process's code, `diagnoses[0].category`, and that no secret
+//! (in any of its forms) appears in stdout or stderr.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD_NO_PAD as B64_NO_PAD;
+use base64::Engine as _;
+use serde_json::Value;
+
+use support::certs::{self, Cert};
+use support::fake_smtp::{FakeSmtp, Hostile, Server};
+
+const USER: &str = "alice@example.test";
+const PASSWORD: &str = "S3cret-Marker-9x!";
+const TOKEN: &str = "ya29.Tok3n-Marker-Q7zVw";
+/// A run that takes longer than this is killed and fails the test.
+const HANG_GUARD: Duration = Duration::from_secs(40);
+
+// ---------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------
+
+/// One `smtp-doctor check` invocation.
+struct Check {
+    port: u16,
+    tls: &'static str,
+    timeout: u32,
+    mechanism: Option<&'static str>,
+    use_token: bool,
+}
+
+impl Check {
+    fn new(port: u16, tls: &'static str) -> Self {
+        Check {
+            port,
+            tls,
+            timeout: 3,
+            mechanism: None,
+            use_token: false,
+        }
+    }
+
+    fn timeout(mut self, secs: u32) -> Self {
+        self.timeout = secs;
+        self
+    }
+
+    /// Use `--mechanism XOAUTH2` with the token in `SMTP_DOCTOR_TOKEN`.
+    fn xoauth2(mut self) -> Self {
+        self.mechanism = Some("XOAUTH2");
+        self.use_token = true;
+        self
+    }
+
+    fn args(&self) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "check".into(),
+            USER.into(),
+            "--host".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            self.port.to_string(),
+            "--tls".into(),
+            self.tls.into(),
+            "--cafile".into(),
+            certs::ca_file().display().to_string(),
+            "--timeout".into(),
+            self.timeout.to_string(),
+            "--format".into(),
+            "json".into(),
+            "--verbose".into(),
+        ];
+        if let Some(m) = self.mechanism {
+            args.push("--mechanism".into());
+            args.push(m.into());
+        }
+        args
+    }
+
+    /// Run the binary (stdin null, hang guard), check it leaked no secret and
+    /// that stdout is one JSON document.
+    #[track_caller]
+    fn run(self) -> Run {
+        let args = self.args();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
+        cmd.args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env_remove("SMTP_DOCTOR_PASSWORD")
+            .env_remove("SMTP_DOCTOR_TOKEN")
+            .env("NO_COLOR", "1");
+        if self.use_token {
+            cmd.env("SMTP_DOCTOR_TOKEN", TOKEN);
+        } else {
+            cmd.env("SMTP_DOCTOR_PASSWORD", PASSWORD);
+        }
+
+        let started = Instant::now();
+        let mut child = cmd.spawn().expect("spawn smtp-doctor");
+        let mut out = child.stdout.take().expect("stdout pipe");
+        let mut err = child.stderr.take().expect("stderr pipe");
+        let out_reader = thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.read_to_end(&mut buf);
+            buf
+        });
+        let err_reader = thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = err.read_to_end(&mut buf);
+            buf
+        });
+        let mut hung = false;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for smtp-doctor") {
+                break status;
+            }
+            if started.elapsed() > HANG_GUARD {
+                hung = true;
+                let _ = child.kill();
+                break child.wait().expect("reap smtp-doctor");
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let elapsed = started.elapsed();
+        let stdout =
+            String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
+        let stderr =
+            String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
+
+        // The leak check runs first and on every run, whatever else happens.
+        assert_no_secret_leak(&stdout, &stderr);
+
+        assert!(
+            !hung,
+            "smtp-doctor {args:?} did not finish within {HANG_GUARD:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+        let code = status
+            .code()
+            .unwrap_or_else(|| panic!("smtp-doctor killed by a signal: {status:?}\n{stderr}"));
+        let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}); exit code {code}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+            )
+        });
+        Run {
+            code,
+            stdout,
+            stderr,
+            json,
+            elapsed,
+        }
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    json: Value,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn diagnosis_ids(&self) -> Vec<String> {
+        self.json["diagnoses"]
+            .as_array()
+            .map(|ds| {
+                ds.iter()
+                    .map(|d| d["id"].as_str().unwrap_or("?").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "exit code {} after {:?}; category {}; diagnoses {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code,
+            self.elapsed,
+            self.json["category"],
+            self.diagnosis_ids(),
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Assertions
+// ---------------------------------------------------------------------------
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    // Unpadded: a prefix of the padded form, so it matches both.
+    B64_NO_PAD.encode(bytes)
+}
+
+/// Every form of the test secrets that must never be printed.
+fn forbidden_secrets() -> Vec<(&'static str, String)> {
+    vec![
+        ("the password", PASSWORD.to_string()),
+        ("base64(password)", b64(PASSWORD)),
+        (
+            "AUTH PLAIN blob base64(\\0user\\0password)",
+            b64(format!("\0{USER}\0{PASSWORD}")),
+        ),
+        (
+            "AUTH PLAIN blob with authzid",
+            b64(format!("{USER}\0{USER}\0{PASSWORD}")),
+        ),
+        ("base64(user) (AUTH LOGIN / CRAM-MD5 response)", b64(USER)),
+        ("the token", TOKEN.to_string()),
+        ("base64(token)", b64(TOKEN)),
+        (
+            "XOAUTH2 blob",
+            b64(format!("user={USER}\x01auth=Bearer {TOKEN}\x01\x01")),
+        ),
+        (
+            "OAUTHBEARER blob",
+            b64(format!("n,a={USER},\x01auth=Bearer {TOKEN}\x01\x01")),
+        ),
+    ]
+}
+
+/// No secret, in any form, in stdout or stderr.
+#[track_caller]
+fn assert_no_secret_leak(stdout: &str, stderr: &str) {
+    for (what, secret) in forbidden_secrets() {
+        for (stream, text) in [("stdout", stdout), ("stderr", stderr)] {
+            assert!(
+                !text.contains(&secret),
+                "SECRET LEAK: {what} appears in {stream}"
+            );
+        }
+    }
+}
+
+/// The contract's exit code for a category.
+fn exit_code_for(category: &str) -> i32 {
+    match category {
+        "ok" => 0,
+        "wrong-credentials"
+        | "app-password-required"
+        | "account-action-required"
+        | "username-format"
+        | "oauth-token-invalid" => 5,
+        "auth-disabled-by-policy"
+        | "oauth-required"
+        | "no-common-auth-mechanism"
+        | "auth-not-offered"
+        | "auth-required"
+        | "sender-not-permitted"
+        | "relay-denied"
+        | "client-blocked"
+        | "quota-exceeded" => 6,
+        "starttls-required"
+        | "starttls-unavailable"
+        | "tls-mode-mismatch"
+        | "tls-certificate-invalid"
+        | "tls-handshake-failed" => 4,
+        "dns-failure" | "connection-refused" | "connection-timeout" => 3,
+        "rate-limited" | "server-temporary-failure" => 7,
+        "protocol-error" | "other" => 1,
+        _ => panic!("unknown category {category}"),
+    }
+}
+
+/// Category, exit code and JSON shape as the contract says.
+#[track_caller]
+fn assert_category(run: &Run, category: &str) {
+    let ctx = run.context();
+    assert_eq!(
+        run.json["category"].as_str(),
+        Some(category),
+        "wrong category\n{ctx}"
+    );
+    assert_eq!(run.code, exit_code_for(category), "wrong exit code\n{ctx}");
+    assert_eq!(run.json["version"], 1, "JSON version\n{ctx}");
+    assert_eq!(
+        run.json["exit_code"].as_i64(),
+        Some(i64::from(run.code)),
+        "JSON exit_code differs from the process exit code\n{ctx}"
+    );
+    if category != "ok" {
+        assert_eq!(
+            run.json["diagnoses"][0]["category"].as_str(),
+            Some(category),
+            "diagnoses[0].category must be the top-level category\n{ctx}"
+        );
+    }
+}
+
+/// Run and assert the category: what nearly every test does.
+#[track_caller]
+fn expect(check: Check, category: &str) -> Run {
+    let run = check.run();
+    assert_category(&run, category);
+    run
+}
+
+#[track_caller]
+fn assert_no_auth_sent(server: &Server) {
+    let auths = server.auth_commands();
+    assert!(
+        auths.is_empty(),
+        "no AUTH may be sent here, the server received:\n{}",
+        server.dump()
+    );
+}
+
+#[track_caller]
+fn assert_one_auth_sent(server: &Server) {
+    let auths = server.auth_commands();
+    assert_eq!(
+        auths.len(),
+        1,
+        "exactly one AUTH command expected, the server received:\n{}",
+        server.dump()
+    );
+}
+
+/// The single AUTH was sent inside TLS, with the given mechanism.
+#[track_caller]
+fn assert_auth_in_tls_with(server: &Server, mechanism: &str) {
+    let auths = server.auth_commands();
+    assert_eq!(auths.len(), 1, "one AUTH expected:\n{}", server.dump());
+    assert!(
+        auths[0].tls,
+        "AUTH was sent in cleartext:\n{}",
+        server.dump()
+    );
+    let mech = auths[0]
+        .line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    assert_eq!(mech, mechanism, "mechanism used:\n{}", server.dump());
+}
+
+// ---------------------------------------------------------------------------
+// Success
+// ---------------------------------------------------------------------------
+
+#[test]
+fn ok_with_plain_over_starttls() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH PLAIN"])
+        .accept(USER, PASSWORD)
+        .spawn();
+    let run = expect(Check::new(server.port(), "starttls"), "ok");
+    assert_auth_in_tls_with(&server, "PLAIN");
+    assert_eq!(server.commands("STARTTLS").len(), 1, "{}", server.dump());
+    let transcript = &run.json["endpoints"][0]["transcript"];
+    assert!(
+        transcript.as_array().is_some_and(|t| !t.is_empty()),
+        "--verbose must include endpoints[0].transcript\n{}",
+        run.context()
+    );
+}
+
+#[test]
+fn ok_with_login_over_starttls() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH LOGIN"])
+        .accept(USER, PASSWORD)
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "ok");
+    assert_auth_in_tls_with(&server, "LOGIN");
+}
+
+#[test]
+fn ok_with_cram_md5_over_starttls() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH CRAM-MD5"])
+        .accept(USER, PASSWORD)
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "ok");
+    assert_auth_in_tls_with(&server, "CRAM-MD5");
+}
+
+#[test]
+fn ok_over_implicit_tls() {
+    let server = FakeSmtp::implicit().accept(USER, PASSWORD).spawn();
+    expect(Check::new(server.port(), "implicit"), "ok");
+    let auths = server.auth_commands();
+    assert_eq!(auths.len(), 1, "{}", server.dump());
+    assert!(auths[0].tls, "{}", server.dump());
+}
+
+#[test]
+fn ok_with_xoauth2_token() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH XOAUTH2"])
+        .accept_token(USER, TOKEN)
+        .spawn();
+    expect(Check::new(server.port(), "starttls").xoauth2(), "ok");
+    assert_auth_in_tls_with(&server, "XOAUTH2");
+}
+
+#[test]
+fn ok_with_tls_none_on_purpose_carries_a_warning() {
+    let server = FakeSmtp::plain().accept(USER, PASSWORD).spawn();
+    let run = expect(Check::new(server.port(), "none"), "ok");
+    let warned = run.json["diagnoses"]
+        .as_array()
+        .is_some_and(|ds| ds.iter().any(|d| d["severity"] == "warning"));
+    assert!(
+        warned,
+        "--tls none must carry a warning diagnosis\n{}",
+        run.context()
+    );
+}
+
+#[test]
+fn huge_capability_list_is_parsed_to_the_end() {
+    let mut caps: Vec<String> = (0..300)
+        .map(|i| format!("X-FAKE-EXTENSION-{i:04} some-parameter another-parameter"))
+        .collect();
+    caps.push("AUTH PLAIN LOGIN".to_string());
+    let server = FakeSmtp::starttls()
+        .caps_owned(caps)
+        .accept(USER, PASSWORD)
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "ok");
+}
+
+// ---------------------------------------------------------------------------
+// Credentials and AUTH policy
+// ---------------------------------------------------------------------------
+
+#[test]
+fn wrong_password_is_wrong_credentials() {
+    let server = FakeSmtp::starttls()
+        .accept(USER, "the-right-password")
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "wrong-credentials");
+    assert_one_auth_sent(&server);
+}
+
+#[test]
+fn auth_refusal_is_not_retried_with_another_mechanism() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH PLAIN LOGIN CRAM-MD5"])
+        .auth_reply("535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6")
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "wrong-credentials");
+    assert_one_auth_sent(&server);
+}
+
+#[test]
+fn gmail_534_multiline_is_app_password_required() {
+    let server = FakeSmtp::starttls()
+        .caps(&[
+            "SIZE 35882577",
+            "8BITMIME",
+            "AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH",
+            "ENHANCEDSTATUSCODES",
+            "PIPELINING",
+        ])
+        .auth_reply(
+            "534-5.7.9 Application-specific password required. For more information, go to\n\
+             534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor d9443c01a7336-2a1b2c3d4e5sm1234567ab.12 - gsmtp",
+        )
+        .spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "app-password-required",
+    );
+    assert_one_auth_sent(&server);
+}
+
+#[test]
+fn microsoft_5_7_139_smtp_auth_disabled_is_auth_disabled_by_policy() {
+    let server = FakeSmtp::starttls()
+        .caps(&["SIZE 157286400", "PIPELINING", "AUTH LOGIN XOAUTH2", "8BITMIME"])
+        .auth_reply(
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. \
+             Visit https://aka.ms/smtp_auth_disabled for more information. [PH0PR07CA0012.namprd07.prod.outlook.com 2025-01-01T00:00:00.000Z 08DD00000000000]",
+        )
+        .spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "auth-disabled-by-policy",
+    );
+    assert_one_auth_sent(&server);
+}
+
+#[test]
+fn only_xoauth2_offered_with_a_password_is_oauth_required() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH XOAUTH2"])
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "oauth-required");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn only_gssapi_and_ntlm_offered_is_no_common_auth_mechanism() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH GSSAPI NTLM"])
+        .spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "no-common-auth-mechanism",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn no_auth_capability_is_auth_not_offered() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "SIZE 10240000", "8BITMIME"])
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "auth-not-offered");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn too_many_login_attempts_454_is_rate_limited() {
+    let server = FakeSmtp::starttls()
+        .auth_reply("454 4.7.0 Too many login attempts, please try again later.")
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "rate-limited");
+    assert_one_auth_sent(&server);
+}
+
+#[test]
+fn server_echoing_the_auth_payload_is_wrong_credentials_and_redacted() {
+    let server = FakeSmtp::starttls().echo_auth_payload().spawn();
+    // The leak check in run() covers the echoed payload and decoded password.
+    expect(Check::new(server.port(), "starttls"), "wrong-credentials");
+    assert_one_auth_sent(&server);
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------
+
+#[test]
+fn tls_none_against_auth_only_after_starttls_is_starttls_required() {
+    let server = FakeSmtp::starttls()
+        .ehlo_before_tls(&["PIPELINING", "8BITMIME", "STARTTLS"])
+        .ehlo_after_tls(&["PIPELINING", "8BITMIME", "AUTH PLAIN LOGIN"])
+        .spawn();
+    expect(Check::new(server.port(), "none"), "starttls-required");
+}
+
+#[test]
+fn starttls_required_but_not_offered_is_starttls_unavailable_and_sends_no_auth() {
+    let server = FakeSmtp::plain().accept(USER, PASSWORD).spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "starttls-unavailable",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn ehlo_refused_then_helo_without_starttls_is_starttls_unavailable() {
+    let server = FakeSmtp::plain()
+        .ehlo_reply("502 5.5.2 Error: command not recognized")
+        .accept(USER, PASSWORD)
+        .spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "starttls-unavailable",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn starttls_advertised_but_refused_454_is_starttls_unavailable() {
+    let server = FakeSmtp::starttls()
+        .starttls_reply("454 4.7.0 TLS not available due to local problem")
+        .spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "starttls-unavailable",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn implicit_tls_client_against_plaintext_server_is_tls_mode_mismatch() {
+    let server = FakeSmtp::starttls().spawn();
+    expect(Check::new(server.port(), "implicit"), "tls-mode-mismatch");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn starttls_client_against_implicit_tls_server_is_tls_mode_mismatch() {
+    let server = FakeSmtp::implicit().spawn();
+    expect(
+        Check::new(server.port(), "starttls").timeout(2),
+        "tls-mode-mismatch",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn expired_certificate_is_tls_certificate_invalid() {
+    let server = FakeSmtp::starttls().cert(Cert::Expired).spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "tls-certificate-invalid",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn wrong_name_certificate_is_tls_certificate_invalid() {
+    let server = FakeSmtp::starttls().cert(Cert::WrongName).spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "tls-certificate-invalid",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn self_signed_certificate_is_tls_certificate_invalid() {
+    let server = FakeSmtp::starttls().cert(Cert::SelfSigned).spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "tls-certificate-invalid",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn wrong_name_certificate_over_implicit_tls_is_tls_certificate_invalid() {
+    let server = FakeSmtp::implicit().cert(Cert::WrongName).spawn();
+    expect(
+        Check::new(server.port(), "implicit"),
+        "tls-certificate-invalid",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn tls_alert_after_starttls_is_tls_handshake_failed() {
+    let server = FakeSmtp::starttls()
+        .hostile(Hostile::TlsAlertAfterStartTls)
+        .spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "tls-handshake-failed",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn starttls_response_injection_is_protocol_error_and_sends_no_auth() {
+    let server = FakeSmtp::starttls()
+        .starttls_inject("250-injected.example.test\r\n250 AUTH PLAIN LOGIN\r\n")
+        .accept(USER, PASSWORD)
+        .spawn();
+    let run = expect(Check::new(server.port(), "starttls"), "protocol-error");
+    assert_eq!(
+        run.json["diagnoses"][0]["id"].as_str(),
+        Some("starttls-response-injection"),
+        "{}",
+        run.context()
+    );
+    assert_no_auth_sent(&server);
+}
+
+// ---------------------------------------------------------------------------
+// Reachability
+// ---------------------------------------------------------------------------
+
+#[test]
+fn closed_port_is_connection_refused() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    expect(Check::new(port, "starttls"), "connection-refused");
+}
+
+#[test]
+fn silent_server_is_connection_timeout() {
+    let server = FakeSmtp::starttls().hostile(Hostile::Silent).spawn();
+    expect(
+        Check::new(server.port(), "starttls").timeout(1),
+        "connection-timeout",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn slow_drip_greeting_is_connection_timeout() {
+    let server = FakeSmtp::starttls().hostile(Hostile::DripGreeting).spawn();
+    expect(
+        Check::new(server.port(), "starttls").timeout(2),
+        "connection-timeout",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn slow_drip_ehlo_reply_is_connection_timeout() {
+    let server = FakeSmtp::starttls().hostile(Hostile::DripEhlo).spawn();
+    expect(
+        Check::new(server.port(), "starttls").timeout(2),
+        "connection-timeout",
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn greeting_421_is_server_temporary_failure() {
+    let server = FakeSmtp::starttls()
+        .greeting("421 4.3.2 fake.example.test Service not available, closing transmission channel")
+        .spawn();
+    expect(
+        Check::new(server.port(), "starttls"),
+        "server-temporary-failure",
+    );
+    assert_no_auth_sent(&server);
+}
+
+// ---------------------------------------------------------------------------
+// Broken servers
+// ---------------------------------------------------------------------------
+
+#[test]
+fn endless_line_is_protocol_error() {
+    let server = FakeSmtp::starttls().hostile(Hostile::EndlessLine).spawn();
+    expect(Check::new(server.port(), "starttls"), "protocol-error");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn endless_multiline_reply_is_protocol_error() {
+    let server = FakeSmtp::starttls()
+        .hostile(Hostile::EndlessMultiline)
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "protocol-error");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn binary_garbage_greeting_is_protocol_error() {
+    let server = FakeSmtp::starttls()
+        .hostile(Hostile::GarbageGreeting)
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "protocol-error");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn close_in_the_middle_of_a_reply_is_protocol_error() {
+    let server = FakeSmtp::starttls().hostile(Hostile::CloseMidReply).spawn();
+    expect(Check::new(server.port(), "starttls"), "protocol-error");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn reply_code_changing_within_a_multiline_reply_is_protocol_error() {
+    let server = FakeSmtp::starttls()
+        .hostile(Hostile::CodesChange)
+        .accept(USER, PASSWORD)
+        .spawn();
+    expect(Check::new(server.port(), "starttls"), "protocol-error");
+    assert_no_auth_sent(&server);
+}

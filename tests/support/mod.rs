@@ -1,0 +1,7 @@
+//! Shared support for the end-to-end and interop tests: a scripted fake SMTP
+//! server, a test PKI generated at run time, and the secret-leak check.
+#![allow(dead_code)]
+
+pub mod certs;
+pub mod fake_smtp;
+pub mod leak;
