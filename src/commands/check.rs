@@ -1,0 +1,155 @@
+//! `smtp-doctor check`: plan the endpoint, load the secret, probe, diagnose, render.
+
+use super::write_report;
+use crate::cli::{CheckArgs, MechanismArg, TlsArg};
+use crate::diagnose::{classify, primary_category, Signal};
+use crate::error::Error;
+use crate::exit::ExitStatus;
+use crate::net::tls::TrustAnchors;
+use crate::probe::{self, Endpoint, ProbeOptions, TlsMode};
+use crate::report::{Report, Target};
+use crate::smtp::sasl::Mechanism;
+use crate::{credentials, discovery};
+use std::time::Duration;
+
+/// Default deadline of each stage.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default deadline of the AUTH stage: Dovecot delays each failure by 2 s and
+/// its anvil penalty grows to 15 s for repeated failures from one address, so
+/// a wrong password must not turn into a timeout.
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(16);
+
+/// The endpoint, user and options a `check` runs with.
+pub struct CheckPlan {
+    pub endpoint: Endpoint,
+    pub target: Target,
+    pub source: discovery::Source,
+    pub mechanism: Option<Mechanism>,
+}
+
+/// Validates the `check` arguments into a plan (no I/O).
+pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
+    if let Some(a) = &args.address {
+        let valid = a
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') || d == "localhost")
+            && !a.contains(char::is_whitespace);
+        if !valid {
+            return Err(Error::usage_hint(
+                format!("{a:?} is not an address of the form user@domain"),
+                "give the full address, e.g. alice@example.com, or use --host with --user",
+            ));
+        }
+    }
+    let tls = args.tls.map(|t| match t {
+        TlsArg::Starttls => TlsMode::StartTls,
+        TlsArg::Implicit => TlsMode::Implicit,
+        TlsArg::None => TlsMode::None,
+    });
+    let (endpoint, source) = match (&args.host, &args.address) {
+        (Some(host), _) => {
+            let host = host.trim();
+            if host.is_empty() {
+                return Err(Error::usage("--host is empty"));
+            }
+            let tls = tls.unwrap_or_else(|| args.port.map_or(TlsMode::StartTls, discovery::default_tls));
+            let port = args.port.unwrap_or_else(|| discovery::default_port(tls));
+            let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+            (Endpoint { host, port, tls }, discovery::Source::Given)
+        }
+        (None, Some(address)) => {
+            let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+            discovery::candidate(domain, args.port, tls)
+        }
+        (None, None) => {
+            return Err(Error::usage_hint(
+                "nothing to check: give an ADDRESS or --host",
+                "smtp-doctor check alice@example.com   or   smtp-doctor check --host smtp.example.com --user alice",
+            ))
+        }
+    };
+    let mechanism = match args.mechanism {
+        MechanismArg::Auto => None,
+        MechanismArg::Plain => Some(Mechanism::Plain),
+        MechanismArg::Login => Some(Mechanism::Login),
+        MechanismArg::CramMd5 => Some(Mechanism::CramMd5),
+        MechanismArg::Xoauth2 => Some(Mechanism::XOAuth2),
+        MechanismArg::Oauthbearer => Some(Mechanism::OAuthBearer),
+    };
+    let user = args.user.clone().or_else(|| args.address.clone());
+    Ok(CheckPlan {
+        endpoint,
+        target: Target {
+            address: args.address.clone(),
+            user,
+        },
+        source,
+        mechanism,
+    })
+}
+
+pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
+    let plan = plan_check(args)?;
+    let anchors = match &args.cafile {
+        Some(path) => TrustAnchors::from_pem_file(path).map_err(Error::usage)?,
+        None => TrustAnchors::webpki(),
+    };
+    let credential = credentials::load(&credentials::Sources {
+        password_file: args.password_file.as_deref(),
+        password_stdin: args.password_stdin,
+        token_file: args.token_file.as_deref(),
+        token_stdin: args.token_stdin,
+        prompt_for: plan.target.user.as_deref(),
+        wants_token: plan.mechanism.is_some_and(Mechanism::uses_token),
+    })?;
+    if credential.is_some() && plan.target.user.is_none() {
+        return Err(Error::usage_hint(
+            "a secret was given but no user name",
+            "pass the ADDRESS or --user",
+        ));
+    }
+    if args.tls == Some(TlsArg::Implicit) && plan.endpoint.port == 587 {
+        eprintln!("warning: port 587 normally uses STARTTLS, not implicit TLS (use --tls starttls or port 465)");
+    }
+    let options = ProbeOptions {
+        user: plan.target.user.clone(),
+        credential,
+        mechanism: plan.mechanism,
+        anchors,
+        timeout: args
+            .timeout
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64),
+        auth_timeout: args
+            .timeout
+            .map_or(DEFAULT_AUTH_TIMEOUT, Duration::from_secs_f64),
+        ehlo_name: args.ehlo_name.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)?;
+    let probe_report = runtime.block_on(probe::probe(&plan.endpoint, &options));
+    let mut observations = probe::observe(&probe_report);
+    if plan.source == discovery::Source::Guess {
+        // A guessed host that does not resolve is worth saying so.
+        for o in &mut observations {
+            if matches!(o.signal, Signal::DnsNotFound | Signal::DnsFailure) {
+                o.detail = Some(format!(
+                    "{} was a guess from the address's domain; pass --host",
+                    plan.endpoint.host
+                ));
+            }
+        }
+    }
+    let diagnoses = classify(&observations);
+    let category = primary_category(&diagnoses);
+    let report = Report {
+        target: Some(plan.target),
+        endpoints: Some(vec![probe_report]),
+        diagnoses,
+        category,
+        verbose: args.verbose,
+    };
+    write_report(&report, args.format)?;
+    Ok(report.exit_status())
+}
