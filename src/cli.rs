@@ -35,13 +35,30 @@ macro_rules! check_examples {
 #[derive(Debug, Parser)]
 #[command(
     name = "smtp-doctor",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SMTP_DOCTOR_COMMIT"), ")"),
     about = "Tells you why your SMTP login fails and what to do about it",
     after_long_help = exit_codes!()
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to use colour: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorArg,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +71,38 @@ pub enum Command {
         after_long_help = "Examples:\n  smtp-doctor explain ticket.txt\n  pbpaste | smtp-doctor explain --format json\n\nThe exit code is that of the category found (0 when the text shows success)."
     )]
     Explain(ExplainArgs),
+    /// Run the live check against built-in loopback servers that replay real provider replies.
+    #[command(
+        after_long_help = "Starts four SMTP servers on 127.0.0.1 (a Gmail account that needs an app password, a Microsoft 365 tenant with SMTP AUTH disabled, a STARTTLS port spoken to with implicit TLS, and a healthy server) and checks each with the same code as `check`. No account and no network needed."
+    )]
+    Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_long_help = "Examples:\n  smtp-doctor completions bash > /etc/bash_completion.d/smtp-doctor\n  smtp-doctor completions zsh > \"${fpath[1]}/_smtp-doctor\"\n  smtp-doctor completions fish > ~/.config/fish/completions/smtp-doctor.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to standard output.
+    #[command(
+        after_long_help = "Example:\n  smtp-doctor man > /usr/local/share/man/man1/smtp-doctor.1 && man smtp-doctor"
+    )]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Include the SMTP transcripts.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `--tls`.

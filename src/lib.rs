@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod demo;
 pub mod diagnose;
 pub mod discovery;
 pub mod error;
@@ -33,8 +34,11 @@ use exit::ExitStatus;
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> ExitStatus {
     let result = match cli.command {
-        Command::Check(args) => commands::check::run(&args),
-        Command::Explain(args) => commands::explain::run(&args),
+        Command::Check(args) => commands::check::run(&args, cli.color),
+        Command::Explain(args) => commands::explain::run(&args, cli.color),
+        Command::Demo(args) => commands::demo::run(&args, cli.color),
+        Command::Completions(args) => commands::shell::completions(args.shell),
+        Command::Man => commands::shell::man(),
     };
     match result {
         Ok(status) => status,

@@ -286,6 +286,7 @@ fn assert_category(run: &Run, category: &str) {
     );
     assert_eq!(run.code, exit_code_for(category), "wrong exit code\n{ctx}");
     assert_eq!(run.json["version"], 1, "JSON version\n{ctx}");
+    support::schema::assert_valid(&run.json);
     assert_eq!(
         run.json["exit_code"].as_i64(),
         Some(i64::from(run.code)),

@@ -148,6 +148,12 @@ fn run(s: &Scenario, ca: &std::path::Path) -> Option<String> {
             ))
         }
     };
+    if std::panic::catch_unwind(|| support::schema::assert_valid(&json)).is_err() {
+        return Some(format!(
+            "{}: JSON does not match docs/smtp-doctor.schema.json\n{stdout}",
+            s.name
+        ));
+    }
     let code = out.status.code().unwrap_or(-1);
     let category = json["category"].as_str().unwrap_or("<none>");
     let mut problems = Vec::new();

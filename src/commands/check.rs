@@ -1,7 +1,7 @@
 //! `smtp-doctor check`: plan the endpoint, load the secret, probe, diagnose, render.
 
 use super::write_report;
-use crate::cli::{CheckArgs, MechanismArg, TlsArg};
+use crate::cli::{CheckArgs, ColorArg, MechanismArg, TlsArg};
 use crate::diagnose::{classify, primary_category, Signal};
 use crate::error::Error;
 use crate::exit::ExitStatus;
@@ -88,7 +88,7 @@ pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
     })
 }
 
-pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     let plan = plan_check(args)?;
     let anchors = match &args.cafile {
         Some(path) => TrustAnchors::from_pem_file(path).map_err(Error::usage)?,
@@ -150,6 +150,6 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
         category,
         verbose: args.verbose,
     };
-    write_report(&report, args.format)?;
+    write_report(&report, args.format, color)?;
     Ok(report.exit_status())
 }

@@ -1,7 +1,7 @@
 //! `smtp-doctor explain`: read pasted text, classify it offline, render.
 
 use super::write_report;
-use crate::cli::ExplainArgs;
+use crate::cli::{ColorArg, ExplainArgs};
 use crate::diagnose::{self, classify, primary_category, Category};
 use crate::error::Error;
 use crate::exit::ExitStatus;
@@ -48,7 +48,7 @@ fn unrecognised() -> diagnose::Diagnosis {
     }
 }
 
-pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &ExplainArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     let mut input = Vec::new();
     match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
@@ -80,6 +80,6 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Error> {
         }
     }
     let report = explain_bytes(&input);
-    write_report(&report, args.format)?;
+    write_report(&report, args.format, color)?;
     Ok(report.exit_status())
 }

@@ -1,22 +1,33 @@
 //! One module per subcommand: argument checks, running, writing the report.
 
 pub mod check;
+pub mod demo;
 pub mod explain;
+pub mod shell;
 
+use crate::cli::ColorArg;
 use crate::error::Error;
 use crate::render;
 use crate::report::Report;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
-/// True when text output should be coloured (a TTY, and NO_COLOR unset).
-pub fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// How `--color` maps to anstream's choice (which honours NO_COLOR,
+/// CLICOLOR_FORCE and whether stdout is a terminal in `Auto`).
+fn color_choice(color: ColorArg) -> anstream::ColorChoice {
+    match color {
+        ColorArg::Auto => anstream::ColorChoice::Auto,
+        ColorArg::Always => anstream::ColorChoice::Always,
+        ColorArg::Never => anstream::ColorChoice::Never,
+    }
 }
 
-pub fn write_report(report: &Report, format: render::Format) -> Result<(), Error> {
+/// Renders `report` and writes it to stdout in one write, so an interrupted
+/// run never leaves half a report behind.
+pub fn write_report(report: &Report, format: render::Format, color: ColorArg) -> Result<(), Error> {
     let mut buf = Vec::new();
-    render::render(report, format, use_color(), &mut buf)?;
-    let mut out = std::io::stdout().lock();
+    render::render(report, format, format == render::Format::Text, &mut buf)?;
+    let stdout = std::io::stdout();
+    let mut out = anstream::AutoStream::new(stdout.lock(), color_choice(color));
     out.write_all(&buf)?;
     out.flush()?;
     Ok(())

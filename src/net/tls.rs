@@ -105,6 +105,17 @@ impl TrustAnchors {
         TrustAnchors(Arc::new(roots))
     }
 
+    /// Trust exactly these CA certificates (used by `demo`).
+    pub fn from_der(certs: Vec<CertificateDer<'static>>) -> Result<TrustAnchors, String> {
+        let mut roots = RootCertStore::empty();
+        for c in certs {
+            roots
+                .add(c)
+                .map_err(|e| format!("unusable CA certificate: {e}"))?;
+        }
+        Ok(TrustAnchors(Arc::new(roots)))
+    }
+
     /// Reads a PEM file of CA certificates. The error is a one-line message.
     pub fn from_pem_file(path: &Path) -> Result<TrustAnchors, String> {
         let bytes = std::fs::read(path)

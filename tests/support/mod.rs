@@ -5,3 +5,4 @@
 pub mod certs;
 pub mod fake_smtp;
 pub mod leak;
+pub mod schema;

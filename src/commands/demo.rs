@@ -1,0 +1,91 @@
+//! `smtp-doctor demo`: start the built-in loopback servers and check each one
+//! with the same code path as `check`.
+
+use super::write_report;
+use crate::cli::{ColorArg, DemoArgs};
+use crate::demo::{self, Server};
+use crate::diagnose::{classify, primary_category};
+use crate::error::Error;
+use crate::exit::ExitStatus;
+use crate::net::tls::TrustAnchors;
+use crate::probe::{self, Endpoint, ProbeOptions};
+use crate::render::Format;
+use crate::report::{Report, Target};
+use crate::secret::{Credential, Secret};
+use std::io::Write;
+use std::time::Duration;
+
+/// Runs every scenario; exit 0 when each gave its expected category.
+pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)?;
+    let scenarios = demo::scenarios();
+    let total = scenarios.len();
+    let mut all_as_expected = true;
+    for (i, scenario) in scenarios.into_iter().enumerate() {
+        let report = runtime.block_on(async {
+            let server = Server::start(scenario.script).await.map_err(Error::usage)?;
+            let anchors = TrustAnchors::from_der(vec![server.ca.clone()]).map_err(Error::usage)?;
+            let endpoint = Endpoint {
+                host: "127.0.0.1".into(),
+                port: server.addr.port(),
+                tls: scenario.client_tls,
+            };
+            let options = ProbeOptions {
+                user: Some(demo::DEMO_USER.into()),
+                credential: Some(Credential::Password(Secret::new(
+                    demo::DEMO_PASSWORD.into(),
+                ))),
+                mechanism: None,
+                anchors,
+                timeout: Duration::from_secs(5),
+                auth_timeout: Duration::from_secs(5),
+                ehlo_name: "localhost".into(),
+            };
+            let probe_report = probe::probe(&endpoint, &options).await;
+            let diagnoses = classify(&probe::observe(&probe_report));
+            let category = primary_category(&diagnoses);
+            Ok::<Report, Error>(Report {
+                target: Some(Target {
+                    address: Some(demo::DEMO_USER.into()),
+                    user: Some(demo::DEMO_USER.into()),
+                }),
+                endpoints: Some(vec![probe_report]),
+                diagnoses,
+                category,
+                verbose: args.verbose,
+            })
+        })?;
+        let as_expected = report.category.as_str() == scenario.expect;
+        all_as_expected &= as_expected;
+        if args.format == Format::Text {
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "━━ demo {}/{total}: {} (expected: {}{})\n",
+                i + 1,
+                scenario.title,
+                scenario.expect,
+                if as_expected {
+                    ""
+                } else {
+                    " — NOT what the demo expected"
+                }
+            )?;
+            out.flush()?;
+        }
+        // JSON: one contract document per scenario (JSON Lines would need
+        // compact output; pretty documents are separated by newlines).
+        write_report(&report, args.format, color)?;
+        if args.format == Format::Text && i + 1 < total {
+            println!();
+        }
+    }
+    Ok(if all_as_expected {
+        ExitStatus::Healthy
+    } else {
+        ExitStatus::Problem
+    })
+}

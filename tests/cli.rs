@@ -1,0 +1,468 @@
+//! The command line as people and shells meet it: help, version, completions,
+//! man page, usage errors (exit 2, one clear line), colour only on a terminal,
+//! the no-echo password prompt and Ctrl-C, the demo, and the JSON schema.
+
+mod support;
+
+use clap::CommandFactory;
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// The binary with a clean environment; stdio left for the caller (a pty
+/// needs it untouched).
+fn bare() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
+    c.env_remove("SMTP_DOCTOR_PASSWORD")
+        .env_remove("SMTP_DOCTOR_TOKEN")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    c
+}
+
+fn bin() -> Command {
+    let mut c = bare();
+    c.stdin(Stdio::null());
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run smtp-doctor")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A port with nothing listening (bind, read the port, close).
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/explain/providers/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+const GMAIL_FIXTURE: &str = "gmail-534-app-password-nodemailer-stack.txt";
+
+#[test]
+fn long_help_has_examples_and_exit_codes_short_help_stays_short() {
+    let long = text(&run(&["check", "--help"]).stdout);
+    assert!(
+        long.contains("Examples:") && long.contains("Exit codes:") && long.contains("7  temporary"),
+        "{long}"
+    );
+    let short = text(&run(&["check", "-h"]).stdout);
+    assert!(!short.contains("Exit codes:"), "{short}");
+    assert!(short.lines().count() < long.lines().count());
+    let top = text(&run(&["--help"]).stdout);
+    for sub in ["check", "explain", "demo", "completions", "man"] {
+        assert!(top.contains(sub), "--help lists {sub}");
+    }
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = text(&run(&["--version"]).stdout);
+    assert!(
+        out.starts_with(concat!("smtp-doctor ", env!("CARGO_PKG_VERSION"), " (")),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with(')'), "{out}");
+}
+
+/// Every long flag of every subcommand, from the real clap definition.
+fn all_long_flags() -> Vec<String> {
+    let cmd = smtp_doctor::cli::Cli::command();
+    let mut flags = Vec::new();
+    for sub in cmd.get_subcommands() {
+        for arg in sub.get_arguments() {
+            if let Some(l) = arg.get_long() {
+                flags.push(format!("--{l}"));
+            }
+        }
+    }
+    flags.sort();
+    flags.dedup();
+    assert!(flags.contains(&"--password-file".to_string()));
+    flags
+}
+
+#[test]
+fn completions_cover_every_flag_for_each_shell() {
+    let flags = all_long_flags();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        for f in &flags {
+            // fish writes `-l password-file`, the others `--password-file`.
+            let bare = f.trim_start_matches('-');
+            assert!(
+                script.contains(f.as_str()) || script.contains(&format!("-l {bare}")),
+                "{shell} completion lacks {f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn man_page_documents_every_subcommand_and_flag() {
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let page = text(&out.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH"),
+        "roff header"
+    );
+    for sub in ["check", "explain", "demo"] {
+        assert!(
+            page.contains(&format!("smtp\\-doctor\\-{sub}")),
+            "man lacks {sub}"
+        );
+    }
+    for f in all_long_flags() {
+        assert!(page.contains(&f.replace('-', "\\-")), "man lacks {f}");
+    }
+}
+
+#[track_caller]
+fn assert_usage_error(out: &Output, needle: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "exit 2 expected; stderr: {err}");
+    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_usage_error() {
+    assert_usage_error(
+        &run(&["check", "alice@example.test", "--tls", "ssl"]),
+        "invalid value 'ssl'",
+    );
+    assert_usage_error(
+        &run(&["check", "alice@example.test", "--port", "70000"]),
+        "70000",
+    );
+    assert_usage_error(
+        &run(&["check", "alice@example.test", "--port", "0"]),
+        "--port",
+    );
+    assert_usage_error(
+        &run(&["check", "not-an-address"]),
+        "is not an address of the form user@domain",
+    );
+    assert_usage_error(&run(&["check"]), "give an ADDRESS or --host");
+    assert_usage_error(
+        &run(&[
+            "check",
+            "a@example.test",
+            "--host",
+            "127.0.0.1",
+            "--password-file",
+            "/nonexistent/pw",
+        ]),
+        "cannot read --password-file /nonexistent/pw",
+    );
+    assert_usage_error(
+        &run(&["check", "a@example.test", "--timeout", "0"]),
+        "--timeout",
+    );
+    assert_usage_error(
+        &run(&["explain", "/nonexistent/ticket.txt"]),
+        "cannot read input file",
+    );
+    assert_usage_error(
+        &run(&[
+            "check",
+            "a@example.test",
+            "--cafile",
+            "/nonexistent/ca.pem",
+            "--host",
+            "127.0.0.1",
+        ]),
+        "--cafile",
+    );
+}
+
+#[test]
+fn empty_password_stdin_is_refused_with_a_hint() {
+    let out = bin()
+        .args([
+            "check",
+            "a@example.test",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &closed_port().to_string(),
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            drop(c.stdin.take());
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_usage_error(&out, "standard input is empty");
+    assert!(text(&out.stderr).contains("hint:"));
+}
+
+#[test]
+fn implicit_tls_on_587_warns() {
+    let out = bin()
+        .args([
+            "check",
+            "a@example.test",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "587",
+            "--tls",
+            "implicit",
+            "--timeout",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("587 normally uses STARTTLS"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn password_from_stdin_is_used_and_never_printed() {
+    let secret = "Stdin-S3cret-Marker";
+    let mut child = bin()
+        .args([
+            "check",
+            "a@example.test",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &closed_port().to_string(),
+        ])
+        .args(["--password-stdin", "--format", "json", "--verbose"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{secret}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    support::leak::assert_no_leak(
+        "a@example.test",
+        secret,
+        &[
+            ("stdout", &text(&out.stdout)),
+            ("stderr", &text(&out.stderr)),
+        ],
+    );
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let f = fixture(GMAIL_FIXTURE);
+    let piped = run(&["explain", &f]);
+    assert!(!piped.stdout.contains(&0x1b), "no escape codes when piped");
+    let forced = run(&["--color", "always", "explain", &f]);
+    assert!(
+        text(&forced.stdout).contains("\x1b["),
+        "--color always colours"
+    );
+    let cli_force = bin()
+        .args(["explain", &f])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        text(&cli_force.stdout).contains("\x1b["),
+        "CLICOLOR_FORCE colours"
+    );
+    let never = bin()
+        .args(["--color", "never", "explain", &f])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(!never.stdout.contains(&0x1b), "--color never wins");
+    let json = run(&["--color", "always", "explain", "--format", "json", &f]);
+    assert!(!json.stdout.contains(&0x1b), "JSON is never coloured");
+}
+
+/// Runs `cmd` in a pseudo-terminal and returns everything it printed.
+fn in_pty(cmd: Command, drive: impl FnOnce(&mut expectrl::session::Session)) -> String {
+    let mut session = expectrl::session::Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    drive(&mut session);
+    let found = session.expect(expectrl::Eof).expect("program ends");
+    // The Eof needle matches everything left in the buffer.
+    text(found.as_bytes())
+}
+
+#[test]
+fn terminal_output_is_coloured_unless_no_color() {
+    let f = fixture(GMAIL_FIXTURE);
+    let mut cmd = bare();
+    cmd.args(["explain", &f]);
+    assert!(
+        in_pty(cmd, |_| {}).contains("\x1b["),
+        "a terminal gets colour"
+    );
+    let mut cmd = bare();
+    cmd.args(["explain", &f]).env("NO_COLOR", "1");
+    assert!(
+        !in_pty(cmd, |_| {}).contains("\x1b["),
+        "NO_COLOR turns it off"
+    );
+}
+
+#[test]
+fn password_prompt_does_not_echo() {
+    let secret = "Pty-S3cret-Marker";
+    let mut cmd = bare();
+    cmd.args([
+        "check",
+        "a@example.test",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &closed_port().to_string(),
+        "--color",
+        "never",
+    ]);
+    let out = in_pty(cmd, |s| {
+        s.expect("Password for a@example.test: ").expect("prompt");
+        s.send_line(secret).expect("type the password");
+    });
+    assert!(out.contains("connection-refused"), "{out}");
+    assert!(!out.contains(secret), "the password was echoed: {out}");
+}
+
+#[test]
+fn ctrl_c_mid_check_leaves_no_half_written_report() {
+    // A server that accepts and never greets, so the check is mid-greeting.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let conns: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(Duration::from_secs(3));
+        drop(conns);
+    });
+    let mut cmd = bare();
+    cmd.args([
+        "check",
+        "a@example.test",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--timeout",
+        "10",
+    ])
+    .env("SMTP_DOCTOR_PASSWORD", "x");
+    let started = std::time::Instant::now();
+    let out = in_pty(cmd, |s| {
+        std::thread::sleep(Duration::from_millis(700));
+        s.send(expectrl::ControlCode::EndOfText)
+            .expect("send Ctrl-C");
+    });
+    // The check would run for 10 s; Ctrl-C ended it, and nothing of a
+    // report was written (reports are written in one piece at the end).
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "Ctrl-C did not stop the check"
+    );
+    assert!(
+        !out.contains("result:") && !out.contains("127.0.0.1:"),
+        "partial report after Ctrl-C: {out:?}"
+    );
+    holder.join().unwrap();
+}
+
+#[test]
+fn demo_runs_every_scenario_as_expected_and_its_json_validates() {
+    let out = run(&["demo"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for id in [
+        "gmail-app-password-required",
+        "microsoft-smtp-auth-disabled-tenant",
+        "implicit-tls-on-starttls-port",
+        "result: ok",
+    ] {
+        assert!(stdout.contains(id), "demo output lacks {id}");
+    }
+    assert!(!stdout.contains("NOT what the demo expected"));
+    let json = run(&["demo", "--format", "json"]);
+    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&json.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("JSON documents");
+    assert_eq!(docs.len(), 4);
+    for d in &docs {
+        support::schema::assert_valid(d);
+    }
+    let cats: Vec<&str> = docs
+        .iter()
+        .map(|d| d["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cats,
+        [
+            "app-password-required",
+            "auth-disabled-by-policy",
+            "tls-mode-mismatch",
+            "ok"
+        ]
+    );
+}
+
+#[test]
+fn explain_json_of_every_fixture_validates_against_the_schema() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+    let mut n = 0;
+    for group in std::fs::read_dir(root).unwrap().flatten() {
+        for f in std::fs::read_dir(group.path()).unwrap().flatten() {
+            if f.path().extension().is_some_and(|e| e == "txt") {
+                let report = smtp_doctor::explain_bytes(&std::fs::read(f.path()).unwrap());
+                let mut buf = Vec::new();
+                smtp_doctor::render::json::render(&report, &mut buf).unwrap();
+                support::schema::assert_valid(&serde_json::from_slice(&buf).unwrap());
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 100);
+}
+
+#[test]
+fn schema_rejects_documents_that_break_the_contract() {
+    let bad =
+        serde_json::json!({"version": 1, "category": "kaput", "exit_code": 9, "diagnoses": []});
+    assert!(std::panic::catch_unwind(|| support::schema::assert_valid(&bad)).is_err());
+    let extra = serde_json::json!({"version": 1, "category": "ok", "exit_code": 0, "diagnoses": [], "surprise": true});
+    assert!(std::panic::catch_unwind(|| support::schema::assert_valid(&extra)).is_err());
+}
