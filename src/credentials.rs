@@ -70,8 +70,30 @@ fn env_secret(name: &str) -> Option<Secret> {
         .map(Secret::new)
 }
 
+/// Warns on stderr when a secret file can be read by group or others.
+pub fn warn_if_shared(flag: &str, path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "warning: {flag} {} is readable by others (mode {:o}); run `chmod 600 {}`",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (flag, path);
+}
+
 /// The first line of a file, without its line ending.
 fn read_file(flag: &'static str, path: &Path) -> Result<Secret, Error> {
+    warn_if_shared(flag, path);
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         what: flag,
         path: path.display().to_string(),

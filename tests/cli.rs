@@ -224,6 +224,48 @@ fn empty_password_stdin_is_refused_with_a_hint() {
 }
 
 #[test]
+fn password_file_readable_by_others_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pw");
+    std::fs::write(&path, "File-S3cret\n").unwrap();
+    let port = closed_port().to_string();
+    let args = [
+        "check",
+        "a@example.test",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--password-file",
+        path.to_str().unwrap(),
+    ];
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(&args);
+    assert!(
+        text(&out.stderr).contains("is readable by others"),
+        "{}",
+        text(&out.stderr)
+    );
+    support::leak::assert_no_leak(
+        "a@example.test",
+        "File-S3cret",
+        &[
+            ("stdout", &text(&out.stdout)),
+            ("stderr", &text(&out.stderr)),
+        ],
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(&args);
+    assert!(!text(&out.stderr).contains("readable by others"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the secret was read and the check ran"
+    );
+}
+
+#[test]
 fn implicit_tls_on_587_warns() {
     let out = bin()
         .args([

@@ -662,6 +662,26 @@ fn tls_alert_after_starttls_is_tls_handshake_failed() {
 }
 
 #[test]
+fn tls_1_0_only_server_is_named_plainly() {
+    let server = FakeSmtp::starttls()
+        .hostile(Hostile::TlsLegacyOnlyAfterStartTls)
+        .spawn();
+    let run = expect(
+        Check::new(server.port(), "starttls"),
+        "tls-handshake-failed",
+    );
+    assert_eq!(
+        run.json["diagnoses"][0]["id"].as_str(),
+        Some("tls-protocol-version"),
+        "{}",
+        run.context()
+    );
+    let summary = run.json["diagnoses"][0]["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("TLS 1.0/1.1"), "{summary}");
+    assert_no_auth_sent(&server);
+}
+
+#[test]
 fn starttls_response_injection_is_protocol_error_and_sends_no_auth() {
     let server = FakeSmtp::starttls()
         .starttls_inject("250-injected.example.test\r\n250 AUTH PLAIN LOGIN\r\n")

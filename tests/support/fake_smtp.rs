@@ -66,6 +66,10 @@ pub enum Hostile {
     /// After `220 Ready to start TLS`, read the ClientHello and answer with a
     /// fatal TLS `handshake_failure` alert.
     TlsAlertAfterStartTls,
+    /// After `220 Ready to start TLS`, answer the ClientHello the way an
+    /// OpenSSL server limited to TLS 1.0/1.1 does: a fatal `protocol_version`
+    /// alert in a TLS 1.0 record.
+    TlsLegacyOnlyAfterStartTls,
 }
 
 #[derive(Clone, Debug)]
@@ -912,13 +916,23 @@ impl Conn {
             self.send(&script.starttls_reply).await?;
             return Ok(true);
         }
-        if script.hostile == Some(Hostile::TlsAlertAfterStartTls) {
+        let alert = match script.hostile {
+            // Level 2 (fatal), description 40 handshake_failure, TLS 1.2 record.
+            Some(Hostile::TlsAlertAfterStartTls) => {
+                Some([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+            }
+            // Level 2 (fatal), description 70 protocol_version, TLS 1.0 record.
+            Some(Hostile::TlsLegacyOnlyAfterStartTls) => {
+                Some([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])
+            }
+            _ => None,
+        };
+        if let Some(alert) = alert {
             self.send(&script.starttls_reply).await?;
-            // Wait for (part of) the ClientHello, then a fatal handshake_failure alert.
+            // Wait for (part of) the ClientHello, then the fatal alert.
             let mut hello = [0u8; 4096];
             let _ = tokio::time::timeout(Duration::from_secs(5), self.io()?.read(&mut hello)).await;
-            self.write_raw(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
-                .await?;
+            self.write_raw(&alert).await?;
             self.buf.clear();
             let io = self.io()?;
             let _ = io.shutdown().await;
