@@ -3,7 +3,8 @@
 //! Both `check` (live probes, via `probe::observe`) and `explain` (pasted
 //! text, via `explain::observe`) reduce what they saw to `Observation`s and
 //! run them through the one catalogue in `rules.rs`: first matching rule wins
-//! for each observation; diagnoses are then ordered errors first, by rule
+//! for each observation; diagnoses are then ordered errors first, by how
+//! directly their evidence points at the root cause (`tier`), then by rule
 //! order (specific before generic).
 
 mod category;
@@ -88,14 +89,31 @@ pub enum Signal {
     /// The user name was refused by the client library before it reached the
     /// server (e.g. nodemailer "Missing credentials for PLAIN").
     MissingCredentials,
-    /// The OAuth token was refused in a way that names the token itself.
+    /// The OAuth token was refused in a way that names the token itself, or
+    /// an XOAUTH2/OAUTHBEARER exchange failed (pasted text).
     OAuthTokenRejected,
+    /// A server's own log records a failed login (Postfix smtpd:
+    /// `SASL LOGIN authentication failed`); pasted text only.
+    ServerLogAuthFailed,
+}
+
+/// Where an observation came from; `classify` uses it to rank diagnoses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Source {
+    /// Seen by a live probe (the default).
+    #[default]
+    Probe,
+    /// A server reply found in pasted text.
+    Reply,
+    /// The pasted text as a whole, or a library/system phrase in it.
+    Text,
 }
 
 /// One thing that was seen, reduced to what rules can match on.
 #[derive(Debug, Clone)]
 pub struct Observation {
     pub signal: Signal,
+    pub source: Source,
     pub stage: Option<Stage>,
     pub code: Option<u16>,
     pub enhanced: Option<EnhancedStatus>,
@@ -113,6 +131,7 @@ impl Observation {
     pub fn new(signal: Signal) -> Observation {
         Observation {
             signal,
+            source: Source::Probe,
             stage: None,
             code: None,
             enhanced: None,
@@ -155,6 +174,11 @@ impl Observation {
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Observation {
         self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn from_source(mut self, source: Source) -> Observation {
+        self.source = source;
         self
     }
 }
@@ -200,22 +224,65 @@ pub fn diagnose_one(obs: &Observation) -> Option<Diagnosis> {
     })
 }
 
+/// How strongly a diagnosis points at the root cause; lower is stronger.
+///
+/// Pasted text often shows a problem and its consequences (a TLS failure,
+/// then "connection closed"; a refused login, then a refused `MAIL`), and
+/// library messages quote advice that mentions other problems. So:
+///   0. everything a live probe saw, and the conditions a client library
+///      names precisely: DNS, connect and TLS failures, missing credentials,
+///      a failed login in the server's own log;
+///   1. a server reply matched by a specific rule (provider, phrase, RFC 3463
+///      status), and what a client says about the server's capabilities
+///      (no STARTTLS, no AUTH, no usable mechanism, a refused OAuth exchange)
+///      — in rule order, so a reply's own explanation comes first;
+///   2. a specific phrase found somewhere in the whole text;
+///   3. a server reply matched only by its reply code (RFC 5321 fallbacks);
+///   4. a dropped connection, socket error or stalled stage (almost always
+///      the consequence of something else).
+pub fn tier(obs: &Observation, rule: &Rule) -> u8 {
+    if obs.source == Source::Probe {
+        return 0;
+    }
+    match obs.signal {
+        Signal::Reply => match (obs.source, rule.when.is_code_fallback()) {
+            (_, true) => 3,
+            (Source::Reply, false) => 1,
+            _ => 2,
+        },
+        Signal::StartTlsNotOffered
+        | Signal::AuthOnlyAfterStartTls
+        | Signal::AuthNotOffered
+        | Signal::OnlyOAuthOffered
+        | Signal::NoCommonMechanism
+        | Signal::OAuthTokenRejected => 1,
+        Signal::ConnectionClosed
+        | Signal::NetworkError
+        | Signal::SlowServer
+        | Signal::StageTimeout => 4,
+        _ => 0,
+    }
+}
+
 /// All diagnoses for a set of observations, primary first.
 ///
-/// Order: errors before warnings before info; among errors, the most specific
-/// rule (lowest index) first, so a provider's own explanation beats a generic
-/// reading of the same problem. Duplicate ids are kept once.
+/// Order: errors before warnings before info; among errors, the strongest
+/// evidence first (see [`tier`]), then the most specific rule (lowest index),
+/// so a provider's own explanation beats a generic reading of the same
+/// problem. Duplicate ids are kept once, at their best position.
 pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
-    let mut out: Vec<Diagnosis> = Vec::new();
+    let mut out: Vec<((Severity, u8, usize), Diagnosis)> = Vec::new();
     for obs in observations {
-        if let Some(d) = diagnose_one(obs) {
-            if !out.iter().any(|x| x.id == d.id) {
-                out.push(d);
-            }
+        let Some(d) = diagnose_one(obs) else { continue };
+        let key = (d.severity, tier(obs, &rules::RULES[d.rank]), d.rank);
+        match out.iter_mut().find(|(_, x)| x.id == d.id) {
+            Some(slot) if key < slot.0 => *slot = (key, d),
+            Some(_) => {}
+            None => out.push((key, d)),
         }
     }
-    out.sort_by_key(|d| (d.severity, d.rank));
-    out
+    out.sort_by_key(|(k, _)| *k);
+    out.into_iter().map(|(_, d)| d).collect()
 }
 
 /// The category a list of diagnoses adds up to (CONTRACT.md: `diagnoses[0]`, or `ok`).

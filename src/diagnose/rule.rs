@@ -131,6 +131,16 @@ impl When {
         self
     }
 
+    /// True for a rule on a server reply that looks at nothing but the reply
+    /// code (the RFC 5321 / RFC 4954 fallbacks at the end of the catalogue).
+    pub const fn is_code_fallback(&self) -> bool {
+        matches!(self.signal, Signal::Reply)
+            && self.enhanced.is_empty()
+            && self.any.is_empty()
+            && self.all.is_empty()
+            && self.provider.is_none()
+    }
+
     /// True when `obs` satisfies every condition.
     pub fn matches(&self, obs: &Observation) -> bool {
         if self.signal != obs.signal {
@@ -141,7 +151,15 @@ impl When {
                 return false;
             }
         }
-        if !self.code.accepts(obs.code) {
+        // A bare enhanced status (`4.3.111 Temporary server error`, pasted
+        // without its reply code) still tells the class of the reply.
+        let code = match self.code {
+            Code::Class(_) => obs
+                .code
+                .or_else(|| obs.enhanced.map(|e| u16::from(e.class) * 100)),
+            _ => obs.code,
+        };
+        if !self.code.accepts(code) {
             return false;
         }
         if !self.enhanced.is_empty() {

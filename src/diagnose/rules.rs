@@ -8,7 +8,14 @@
 //!   1. provider-specific reply rules (Google, Microsoft, Yahoo, …),
 //!   2. rules keyed on stable phrases or enhanced status codes,
 //!   3. reply-code fallbacks from RFC 5321 §4.2 / RFC 4954 §6 / RFC 3463,
-//!   4. rules on non-reply signals (timeouts, TLS failures, capabilities).
+//!   4. rules on non-reply signals (TLS failures before connect failures,
+//!      before capabilities: a TLS error implies the connection worked).
+//!
+//! Which diagnosis comes first when a text shows several is decided by
+//! `classify` (see `diagnose::tier`): library-named conditions such as TLS
+//! and DNS failures, then replies matched by a specific rule, then phrases
+//! found anywhere in the text, then reply-code fallbacks, then dropped
+//! connections; within a tier, table order.
 //!
 //! How to add a diagnosis: add a rule above the first more generic rule that
 //! would also match, with a fixture of the real text in `tests/fixtures/`
@@ -82,7 +89,7 @@ pub static RULES: &[Rule] = &[
     err(
         "gmail-web-login-required",
         C::AccountActionRequired,
-        When::reply().any(&["please log in via your web browser", "weblogin", "5.7.14", "continue/unlockcaptcha", "accounts.google.com/displayunlockcaptcha"]),
+        When::reply().any(&["please log in via your web browser", "weblogin", "5.7.14", "continue/unlockcaptcha", "accounts.google.com/displayunlockcaptcha", "log in with your web browser", "web browser and then try again"]),
         "Google blocked this sign-in until you confirm it in a web browser",
         "Sign in to this Google account at https://mail.google.com from a browser (ideally from the same network), confirm the sign-in if asked, then retry within 10 minutes. If it keeps happening, use an app password or OAuth instead of the account password.",
         Some("https://support.google.com/mail/answer/7126229"),
@@ -90,7 +97,7 @@ pub static RULES: &[Rule] = &[
     err(
         "gmail-too-many-logins",
         C::RateLimited,
-        When::reply().provider(P::Google).any(&["too many login attempts", "too many failed", "try again later"]),
+        When::reply().provider(P::Google).any(&["too many login attempts", "too many failed"]),
         "Google is throttling logins for this account or IP address",
         "Stop retrying for at least 10–15 minutes: every failed attempt extends the block. Fix the credentials first (app password for accounts with 2-Step Verification), then try once.",
         Some("https://support.google.com/mail/answer/7126229"),
@@ -102,14 +109,6 @@ pub static RULES: &[Rule] = &[
         "Google's daily sending limit for this account is used up",
         "Wait up to 24 hours for the limit to reset, or send fewer messages/recipients. Gmail allows about 500 recipients a day, Workspace about 2,000; bulk mail belongs on a transactional service.",
         Some("https://support.google.com/a/answer/166852"),
-    ),
-    err(
-        "gmail-bad-credentials",
-        C::WrongCredentials,
-        When::reply().any(&["badcredentials", "username and password not accepted"]),
-        "Google did not accept this user name and password",
-        "Check the user name is the full address and retype the password. Google accounts with 2-Step Verification need an app password (https://myaccount.google.com/apppasswords); accounts without it can no longer log in with the normal password from mail apps, so turn on 2-Step Verification and create one, or use OAuth.",
-        Some("https://support.google.com/mail/?p=BadCredentials"),
     ),
     // ── 1b. Microsoft 365 / Outlook.com / Exchange Online ─────────────────
     err(
@@ -131,7 +130,7 @@ pub static RULES: &[Rule] = &[
     err(
         "microsoft-conditional-access",
         C::AuthDisabledByPolicy,
-        When::reply().any(&["did not meet the criteria to be authenticated", "conditional access"]),
+        When::reply().any(&["did not meet the criteria to be authenticated", "conditional access", "critérios", "criterios", "critères", "kriterien"]),
         "A Microsoft Entra Conditional Access policy refused this login",
         "Ask an administrator to check the sign-in logs (Entra admin center → Sign-in logs, client app \"Authenticated SMTP\") to see which policy blocked it, and to exempt this account or use OAuth.",
         Some("https://learn.microsoft.com/en-us/entra/identity/conditional-access/block-legacy-authentication"),
@@ -151,6 +150,25 @@ pub static RULES: &[Rule] = &[
         "Microsoft does not accept passwords for this account: only OAuth works",
         "Basic authentication is not supported here (Outlook.com/Hotmail personal accounts, and tenants where it has been retired). Configure the client for OAuth 2.0 (XOAUTH2); if it cannot do OAuth, use a relay or Microsoft Graph instead.",
         MS_BASIC_AUTH_RETIREMENT,
+    ),
+    // A failed XOAUTH2/OAUTHBEARER exchange (pasted text) means the token was
+    // refused, whatever generic words the server used: it ranks above the
+    // credential refusals of Google and Microsoft, below their policy refusals.
+    err(
+        "oauth-token-refused",
+        C::OauthTokenInvalid,
+        When::signal(S::OAuthTokenRejected),
+        "The OAuth access token was refused",
+        "Get a fresh access token with the right scope for this user and retry.",
+        Some("https://developers.google.com/gmail/imap/xoauth2-protocol"),
+    ),
+    err(
+        "gmail-bad-credentials",
+        C::WrongCredentials,
+        When::reply().any(&["badcredentials", "username and password not accepted"]),
+        "Google did not accept this user name and password",
+        "Check the user name is the full address and retype the password. Google accounts with 2-Step Verification need an app password (https://myaccount.google.com/apppasswords); accounts without it can no longer log in with the normal password from mail apps, so turn on 2-Step Verification and create one, or use OAuth.",
+        Some("https://support.google.com/mail/?p=BadCredentials"),
     ),
     err(
         "microsoft-token-expiring",
@@ -187,10 +205,18 @@ pub static RULES: &[Rule] = &[
     err(
         "microsoft-tenant-blocked",
         C::AccountActionRequired,
-        When::reply().any(&["5.7.705", "tenant has exceeded threshold", "5.1.8", "bad outbound sender", "account has been blocked", "restricted from sending"]),
+        When::reply().any(&["5.7.705", "tenant has exceeded threshold", "5.1.8", "bad outbound sender", "account has been blocked", "restricted from sending", "5.7.501", "5.7.502", "5.7.503", "spam abuse detected"]),
         "Microsoft has blocked this account or tenant from sending (usually after suspected spam)",
         "An administrator must review the account in the Microsoft Defender portal (Restricted entities) and release it, after securing it (reset the password, check forwarding rules). For a blocked tenant, open a support request.",
         Some("https://learn.microsoft.com/en-us/defender-office-365/outbound-spam-restore-restricted-users"),
+    ),
+    err(
+        "microsoft-server-busy",
+        C::RateLimited,
+        When::reply().any(&["4.7.500 server busy", "server busy. please try again later from", "(s77719)"]),
+        "Exchange Online is throttling mail from this IP address (server busy)",
+        "Retry later with backoff: Exchange Online throttles new or unusual sending IPs for a while (4.7.500–4.7.699). If it persists, send through your own provider's submission server or ask Microsoft support to review the IP.",
+        Some("https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online"),
     ),
     // ── 1c. Yahoo / AOL ────────────────────────────────────────────────────
     err(
@@ -200,6 +226,22 @@ pub static RULES: &[Rule] = &[
         "Yahoo is refusing logins for now (\"too many bad auth attempts\")",
         "Wait an hour before trying again. Yahoo also sends this when the account needs an app password: create one in Yahoo Account Security → Generate app password and use it instead of the account password.",
         Some("https://help.yahoo.com/kb/SLN15241.html"),
+    ),
+    err(
+        "yahoo-deferred-complaints",
+        C::RateLimited,
+        When::reply().any(&["[tss04]", "[tss05]", "[ipts04]", "temporarily deferred due to unexpected volume", "temporarily deferred due to user complaints"]),
+        "Yahoo is deferring mail from this sending IP (unexpected volume or user complaints)",
+        "Slow down: Yahoo accepts the mail later if the sending rate drops and complaints stay low. Retry with backoff, send only to recipients who asked for the mail, and register with Yahoo's Complaint Feedback Loop. If you send through a provider, tell them; the IP is theirs.",
+        Some("https://senders.yahooinc.com/smtp-error-codes/"),
+    ),
+    err(
+        "yahoo-permanently-deferred",
+        C::ClientBlocked,
+        When::reply().any(&["[tss06]", "will be permanently deferred"]),
+        "Yahoo refuses all mail from this sending IP (permanently deferred)",
+        "Retrying will not help. Send through another IP (your provider's submission server), and ask Yahoo to review the IP through its sender support form once the cause (spam, compromised account) is fixed.",
+        Some("https://senders.yahooinc.com/smtp-error-codes/"),
     ),
     err(
         "yahoo-sender-not-verified",
@@ -213,7 +255,7 @@ pub static RULES: &[Rule] = &[
     err(
         "qq-authorization-code-required",
         C::AppPasswordRequired,
-        When::reply().any(&["授权码", "authorization code", "authorized code"]),
+        When::reply().any(&["授权码", "authorization code", "authorized code", "\\xca\\xda\\xc8\\xa8\\xc2\\xeb", "êúè¨âë", "please enter your authorization", "no=1001256"]),
         "The provider requires an authorization code (app password) instead of the account password",
         "In the mailbox's web settings enable SMTP access and generate an authorization code (授权码), then use it as the password.",
         Some("https://service.mail.qq.com/detail/0/75"),
@@ -245,7 +287,7 @@ pub static RULES: &[Rule] = &[
     err(
         "transactional-credits-exceeded",
         C::QuotaExceeded,
-        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota"]),
+        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "quotaexceeded", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour"]),
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,
@@ -253,7 +295,7 @@ pub static RULES: &[Rule] = &[
     err(
         "unauthorized-ip-address",
         C::ClientBlocked,
-        When::reply().any(&["unauthorized ip", "ip address is not authorized", "not in the list of authorized ip", "authorized ips"]),
+        When::reply().any(&["unauthorized ip", "ip address is not authorized", "not in the list of authorized ip", "authorized ips", "ip address is not allowed", "ip is not allowed", "ip not allowed"]),
         "The provider does not accept connections from this IP address",
         "Add this machine's public IP address to the account's list of authorized IPs (e.g. Brevo → Security → Authorized IPs) or remove the IP restriction.",
         None,
@@ -262,7 +304,7 @@ pub static RULES: &[Rule] = &[
     err(
         "starttls-required-before-auth",
         C::StarttlsRequired,
-        When::reply().any(&["must issue a starttls", "starttls first", "must issue starttls", "encryption required", "tls required", "requires a secure connection", "tls is required", "use starttls"]),
+        When::reply().any(&["must issue a starttls", "starttls first", "must issue starttls", "encryption required", "tls required", "requires a secure connection", "tls is required", "use starttls", "without ssl/tls encryption is not allowed", "without ssl/tls"]),
         "The server requires TLS (STARTTLS) before it accepts a login",
         "Enable STARTTLS in the client (often labelled \"TLS\" or \"STARTTLS\", port 587), or use implicit TLS on port 465 (\"SSL/TLS\"). Never turn off TLS to make this go away.",
         RFC3207,
@@ -286,7 +328,7 @@ pub static RULES: &[Rule] = &[
     err(
         "client-ip-blocklisted",
         C::ClientBlocked,
-        When::reply().any(&["spamhaus", "blocked using", "blacklist", "blocklist", "block list", "listed at", "listed in", "rbl", "dnsbl", "spamcop", "barracuda", "poor reputation", "bad reputation", "ip reputation", "5.7.708", "traffic not accepted from this ip", "5.7.606", "5.7.511", "banned sending ip"]),
+        When::reply().any(&["spamhaus", "blocked using", "blacklist", "blocklist", "block list", "listed at", "listed in", "rbl", "dnsbl", "spamcop", "barracuda", "poor reputation", "bad reputation", "ip reputation", "5.7.708", "traffic not accepted from this ip", "5.7.606", "5.7.511", "banned sending ip", "host blocked", "blocked for spam", "ip source bloquee"]),
         "The server refuses this client's IP address (it is on a blocklist or has a poor reputation)",
         "Check the IP at the blocklist named in the reply and follow its delisting steps. Sending from a home or cloud IP straight to an MX rarely works: send through your provider's submission server (port 587 with AUTH) instead.",
         Some("https://check.spamhaus.org/"),
@@ -294,7 +336,7 @@ pub static RULES: &[Rule] = &[
     err(
         "client-host-rejected",
         C::ClientBlocked,
-        When::reply().any(&["cannot find your hostname", "cannot find your reverse hostname", "reverse dns", "ptr record", "dynamic ip", "dynamic address", "residential", "client host rejected", "not allowed to send directly", "direct-to-mx", "dialup", "dial-up", "end-user ip", "access denied - invalid helo", "invalid helo"]),
+        When::reply().any(&["cannot find your hostname", "cannot find your reverse hostname", "reverse dns", "ptr record", "dynamic ip", "dynamic address", "residential", "client host rejected", "not allowed to send directly", "direct-to-mx", "dialup", "dial-up", "end-user ip", "access denied - invalid helo", "invalid helo", "send email directly to our servers", "notauthorizederror"]),
         "The server refuses this client host (no reverse DNS, a dynamic IP, or a bad HELO name)",
         "Send through your provider's authenticated submission server (port 587) rather than directly to the recipient's MX; if this is your own server, give its IP a matching PTR record and a HELO name that resolves.",
         None,
@@ -302,7 +344,7 @@ pub static RULES: &[Rule] = &[
     err(
         "sender-address-not-owned",
         C::SenderNotPermitted,
-        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "does not match", "sender not allowed", "from address", "sender mismatch", "5.7.60"]),
+        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated"]),
         "You logged in, but may not send with this From address",
         "Send with the address of the account you log in with, or add the other address as a verified alias/\"send as\" identity in the provider's settings.",
         None,
@@ -310,7 +352,7 @@ pub static RULES: &[Rule] = &[
     err(
         "relay-denied",
         C::RelayDenied,
-        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64"]),
+        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send"]),
         "The server refuses to relay this message for this client",
         "Authenticate before sending (SMTP AUTH on port 587), or, for an internal relay, ask its administrator to allow this client's IP address. An MX only accepts mail for its own domains.",
         Some("https://www.rfc-editor.org/rfc/rfc5321#section-3.6.2"),
@@ -326,7 +368,7 @@ pub static RULES: &[Rule] = &[
     err(
         "auth-not-enabled",
         C::AuthNotOffered,
-        When::reply().any(&["authentication not enabled", "auth command used when not advertised", "auth not available", "authentication not available", "auth extension not supported", "smtp auth extension not supported", "authentication is not enabled", "not advertised"]),
+        When::reply().any(&["authentication not enabled", "auth command used when not advertised", "auth not available", "authentication not available", "auth extension not supported", "smtp auth extension not supported", "authentication is not enabled", "not advertised", "\"auth\" not recognized", "'auth' not recognized", "unrecognized command 'auth'", "unrecognized command \"auth\""]),
         "This server does not offer authentication: it is probably not a submission server",
         "Use your provider's submission host and port (usually smtp.<domain>, port 587 with STARTTLS or 465 with TLS). Port 25 and MX hosts accept mail for their own domains only and do not offer AUTH.",
         Some("https://www.rfc-editor.org/rfc/rfc6409"),
@@ -334,7 +376,7 @@ pub static RULES: &[Rule] = &[
     err(
         "oauth-token-rejected",
         C::OauthTokenInvalid,
-        When::reply().any(&["invalid_token", "invalid token", "token expired", "token has expired", "expired token", "invalid_grant", "invalid_client", "aadsts", "insufficient_scope", "invalid oauth", "oauth token", "authorization grant is invalid", "access token"]),
+        When::reply().any(&["invalid_token", "invalid token", "token expired", "token has expired", "expired token", "invalid_grant", "invalid_client", "aadsts", "insufficient_scope", "invalid oauth", "oauth token", "authorization grant is invalid", "access token", "invalid xoauth2", "xoauth2 auth data", "bad protocol / cancel"]),
         "The OAuth access token was refused",
         "Get a fresh access token for this user with the right scope (Google: https://mail.google.com/; Microsoft: https://outlook.office.com/SMTP.Send) and make sure the user name matches the token's account.",
         Some("https://developers.google.com/gmail/imap/xoauth2-protocol"),
@@ -342,7 +384,7 @@ pub static RULES: &[Rule] = &[
     err(
         "account-disabled",
         C::AccountActionRequired,
-        When::reply().any(&["account is disabled", "account disabled", "account has been disabled", "account is locked", "account locked", "account suspended", "account has been suspended", "user is locked", "mailbox disabled", "verify your account", "unusual activity", "suspicious", "captcha", "account is not active", "account inactive", "payment", "unpaid"]),
+        When::reply().any(&["account is disabled", "account disabled", "account has been disabled", "account is locked", "account locked", "account suspended", "account has been suspended", "user is locked", "mailbox disabled", "verify your account", "unusual activity", "suspicious", "captcha", "account is not active", "account inactive", "payment", "unpaid", "not a robot", "use web for sending"]),
         "The account is locked, suspended or needs to be verified before it can send",
         "Sign in to the provider's web mail in a browser and follow its prompts (verification, unlock, payment); then try again.",
         None,
@@ -358,9 +400,17 @@ pub static RULES: &[Rule] = &[
     err(
         "auth-required",
         C::AuthRequired,
-        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "sender must authenticate"]),
+        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "sender must authenticate", "unauthenticated sender"]),
         "The server requires authentication before it accepts mail",
         "Enable SMTP authentication in the client with your full address and password (or app password) and use the submission port (587 with STARTTLS or 465 with TLS).",
+        RFC4954,
+    ),
+    err(
+        "sasl-exchange-broken",
+        C::ProtocolError,
+        When::reply().any(&["another step is needed in authentication", "cannot decode response", "invalid base64", "not a valid base64"]),
+        "The login dialogue broke: the server could not read what the client sent during AUTH",
+        "SMTP AUTH data must be base64-encoded (RFC 4954); typing a user name or password in clear text in a manual session, or a client bug, gives this. Use a real mail client or swaks, or encode each step with base64.",
         RFC4954,
     ),
     err(
@@ -374,7 +424,7 @@ pub static RULES: &[Rule] = &[
     err(
         "authentication-failed-text",
         C::WrongCredentials,
-        When::reply().any(&["authentication failed", "authentication failure", "incorrect authentication data", "authentication unsuccessful", "invalid credentials", "credentials invalid", "bad username", "bad password", "invalid login", "login failed", "invalid user", "invalid password", "password incorrect", "incorrect password", "wrong password", "login incorrect", "auth failed", "authentication credentials invalid", "username or password"]),
+        When::reply().any(&["authentication failed", "authentication failure", "incorrect authentication data", "authentication unsuccessful", "invalid credentials", "credentials invalid", "bad username", "bad password", "invalid login", "login failed", "invalid user", "invalid password", "password incorrect", "incorrect password", "wrong password", "login incorrect", "auth failed", "authentication credentials invalid", "username or password", "login denied"]),
         "The server rejected the user name or password",
         "Retype the password and check the user name (most providers want the full address). Providers with 2-step verification want an app password.",
         RFC4954,
@@ -394,6 +444,14 @@ pub static RULES: &[Rule] = &[
         "A size, storage or sending limit was exceeded",
         "Wait for the limit to reset, or send fewer or smaller messages.",
         None,
+    ),
+    err(
+        "temporary-failure-text",
+        C::ServerTemporaryFailure,
+        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "try again later"]),
+        "The server reported a temporary problem",
+        "Try again later; the server says the problem is transient. If it persists for hours, check the provider's status page.",
+        RFC5321_REPLIES,
     ),
     // ── 3. Reply-code fallbacks (RFC 5321 §4.2, RFC 4954 §6, RFC 3463) ───
     err(
@@ -463,7 +521,7 @@ pub static RULES: &[Rule] = &[
     err(
         "command-syntax-error",
         C::ProtocolError,
-        When::reply().any(&["syntax error", "command unrecognized", "command not recognized", "unrecognized command", "bad sequence", "line too long", "command not implemented"]),
+        When::reply().any(&["syntax error", "command unrecognized", "command not recognized", "unrecognized command", "bad sequence", "line too long", "command not implemented", "hello first", "ehlo first"]),
         "The server did not understand a command (syntax or sequence error)",
         "This points to a client bug or a middlebox rewriting the dialogue. Capture a transcript with --verbose and compare it with the server's EHLO capabilities.",
         RFC5321_REPLIES,
@@ -502,28 +560,12 @@ pub static RULES: &[Rule] = &[
         None,
     ),
     err(
-        "connection-refused",
-        C::ConnectionRefused,
-        When::signal(S::ConnectRefused),
-        "Nothing accepts connections on that host and port",
-        "Check the port: submission is 587 (STARTTLS) or 465 (TLS). If the port is right, a firewall rejects the connection or the server is down.",
+        "implicit-tls-on-starttls-port",
+        C::TlsModeMismatch,
+        When::signal(S::TlsNotTls),
+        "The client spoke TLS at once, but this port expects plaintext first and STARTTLS (it answered with a plaintext greeting)",
+        "Use STARTTLS (--tls starttls) on this port, which is usually 587; or use port 465 for implicit TLS.",
         RFC8314,
-    ),
-    err(
-        "connect-failed",
-        C::ConnectionRefused,
-        When::signal(S::ConnectFailed),
-        "The TCP connection failed",
-        "The network path to the server is broken (no route, network unreachable). Check connectivity and firewalls; many networks block outgoing ports 25, 465 and 587.",
-        None,
-    ),
-    err(
-        "connect-timeout",
-        C::ConnectionTimeout,
-        When::signal(S::ConnectTimeout),
-        "No TCP connection before the timeout",
-        "A firewall is probably dropping the packets (many ISPs and cloud providers block outgoing SMTP ports), or the host is down. Try the other submission port (587 or 465) or another network.",
-        None,
     ),
     err(
         "starttls-client-on-implicit-tls-port",
@@ -531,38 +573,6 @@ pub static RULES: &[Rule] = &[
         When::signal(S::ImplicitTlsPort),
         "This port expects TLS from the first byte (implicit TLS), but the client waited for a plaintext greeting",
         "Use implicit TLS (\"SSL/TLS\", --tls implicit) on this port, which is usually 465; or use port 587 with STARTTLS.",
-        RFC8314,
-    ),
-    err(
-        "greeting-timeout",
-        C::ConnectionTimeout,
-        When::signal(S::GreetingTimeout),
-        "Connected, but the server sent no greeting before the timeout",
-        "The server is overloaded, tarpitting, or expects TLS at once (try --tls implicit for port 465). A greeting can legitimately take a few seconds; retry with a longer --timeout.",
-        None,
-    ),
-    err(
-        "slow-server",
-        C::ConnectionTimeout,
-        When::signal(S::SlowServer),
-        "The server answered too slowly to finish this stage before its deadline",
-        "The server (or a middlebox) is dripping its reply byte by byte. Retry with a longer --timeout; if it persists, the server is overloaded or deliberately tarpitting.",
-        None,
-    ),
-    err(
-        "stage-timeout",
-        C::ConnectionTimeout,
-        When::signal(S::StageTimeout),
-        "The server stopped answering before the deadline",
-        "Retry with a longer --timeout. If AUTH is slow every time, the server's authentication backend is slow (some servers delay failures on purpose).",
-        None,
-    ),
-    err(
-        "implicit-tls-on-starttls-port",
-        C::TlsModeMismatch,
-        When::signal(S::TlsNotTls),
-        "The client spoke TLS at once, but this port expects plaintext first and STARTTLS (it answered with a plaintext greeting)",
-        "Use STARTTLS (--tls starttls) on this port, which is usually 587; or use port 465 for implicit TLS.",
         RFC8314,
     ),
     err(
@@ -646,12 +656,76 @@ pub static RULES: &[Rule] = &[
         RFC3207,
     ),
     err(
+        "missing-credentials",
+        C::UsernameFormat,
+        When::signal(S::MissingCredentials),
+        "No user name (or no password) reached the server: the client's credentials are empty or malformed",
+        "Set the SMTP user name (usually the full address) and password in the client configuration; check that environment variables or config keys are really loaded.",
+        None,
+    ),
+    err(
+        "server-log-auth-failed",
+        C::WrongCredentials,
+        When::signal(S::ServerLogAuthFailed),
+        "The server's log shows that the login failed",
+        "The server refused the user name or password; what it refused later (relaying, the sender) follows from that. Check the client's user name (often the full address) and password, and the server's authentication backend log for the reason.",
+        RFC4954,
+    ),
+    err(
+        "connection-refused",
+        C::ConnectionRefused,
+        When::signal(S::ConnectRefused),
+        "Nothing accepts connections on that host and port",
+        "Check the port: submission is 587 (STARTTLS) or 465 (TLS). If the port is right, a firewall rejects the connection or the server is down.",
+        RFC8314,
+    ),
+    err(
+        "connect-timeout",
+        C::ConnectionTimeout,
+        When::signal(S::ConnectTimeout),
+        "No TCP connection before the timeout",
+        "A firewall is probably dropping the packets (many ISPs and cloud providers block outgoing SMTP ports), or the host is down. Try the other submission port (587 or 465) or another network.",
+        None,
+    ),
+    err(
+        "greeting-timeout",
+        C::ConnectionTimeout,
+        When::signal(S::GreetingTimeout),
+        "Connected, but the server sent no greeting before the timeout",
+        "The server is overloaded, tarpitting, or expects TLS at once (try --tls implicit for port 465). A greeting can legitimately take a few seconds; retry with a longer --timeout.",
+        None,
+    ),
+    err(
+        "connect-failed",
+        C::ConnectionRefused,
+        When::signal(S::ConnectFailed),
+        "The TCP connection failed",
+        "The network path to the server is broken (no route, network unreachable). Check connectivity and firewalls; many networks block outgoing ports 25, 465 and 587.",
+        None,
+    ),
+    err(
         "malformed-reply",
         C::ProtocolError,
         When::signal(S::MalformedReply),
         "The server's reply broke the SMTP syntax",
         "This is not an SMTP server as expected (wrong port, a proxy or another protocol), or a broken one. Check host and port; with --verbose, look at the transcript.",
         RFC5321_REPLIES,
+    ),
+    err(
+        "slow-server",
+        C::ConnectionTimeout,
+        When::signal(S::SlowServer),
+        "The server answered too slowly to finish this stage before its deadline",
+        "The server (or a middlebox) is dripping its reply byte by byte. Retry with a longer --timeout; if it persists, the server is overloaded or deliberately tarpitting.",
+        None,
+    ),
+    err(
+        "stage-timeout",
+        C::ConnectionTimeout,
+        When::signal(S::StageTimeout),
+        "The server stopped answering before the deadline",
+        "Retry with a longer --timeout. If AUTH is slow every time, the server's authentication backend is slow (some servers delay failures on purpose).",
+        None,
     ),
     err(
         "connection-closed",
@@ -686,14 +760,6 @@ pub static RULES: &[Rule] = &[
         RFC3207,
     ),
     err(
-        "auth-not-advertised",
-        C::AuthNotOffered,
-        When::signal(S::AuthNotOffered),
-        "The server does not offer AUTH: this is not a submission server (an MX or a relay)",
-        "Use the provider's submission host and port (usually smtp.<domain>, 587 with STARTTLS or 465 with TLS). MX hosts and port 25 accept mail for their own domains only.",
-        Some("https://www.rfc-editor.org/rfc/rfc6409"),
-    ),
-    err(
         "oauth-only-server",
         C::OauthRequired,
         When::signal(S::OnlyOAuthOffered),
@@ -710,20 +776,12 @@ pub static RULES: &[Rule] = &[
         RFC4954,
     ),
     err(
-        "missing-credentials",
-        C::UsernameFormat,
-        When::signal(S::MissingCredentials),
-        "No user name (or no password) reached the server: the client's credentials are empty or malformed",
-        "Set the SMTP user name (usually the full address) and password in the client configuration; check that environment variables or config keys are really loaded.",
-        None,
-    ),
-    err(
-        "oauth-token-refused",
-        C::OauthTokenInvalid,
-        When::signal(S::OAuthTokenRejected),
-        "The OAuth access token was refused",
-        "Get a fresh access token with the right scope for this user and retry.",
-        Some("https://developers.google.com/gmail/imap/xoauth2-protocol"),
+        "auth-not-advertised",
+        C::AuthNotOffered,
+        When::signal(S::AuthNotOffered),
+        "The server does not offer AUTH: this is not a submission server (an MX or a relay)",
+        "Use the provider's submission host and port (usually smtp.<domain>, 587 with STARTTLS or 465 with TLS). MX hosts and port 25 accept mail for their own domains only.",
+        Some("https://www.rfc-editor.org/rfc/rfc6409"),
     ),
     warn(
         "cleartext-auth",

@@ -43,14 +43,18 @@ fn reply_regex() -> &'static Regex {
     RE.get_or_init(|| {
         // 1: a code followed by an enhanced status (strong evidence anywhere).
         // 2: a code at the start of a line, after a transcript/log prefix.
-        // 3: a code after words that introduce a reply.
+        // 3: a code after words that introduce a reply (Postfix: `said:`,
+        //    `refused to talk to me:`).
         // 4: a code as the first element of a Python tuple: (535, b'…').
+        // 5: a common error code after a colon, followed by words
+        //    (`Failed to send email: 535 Login Fail`).
         Regex::new(concat!(
             r"(?mi)",
             r"(?:\b(?P<c1>[2-5][0-5][0-9])[ -](?P<e1>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)",
             r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
-            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|message|code|got code|smtp error|failed)[:=]?[ \t]*['\x22(\[]?(?P<c3>[2-5][0-5][0-9])\b)",
+            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|message|code|got code|smtp error|failed|to me)[:=]?[ \t]*['\x22(\[]?(?P<c3>[2-5][0-5][0-9])\b)",
             r"|(?:\((?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
+            r"|(?::[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6])) [A-Za-z]{2})",
         ))
         .expect("reply regex compiles")
     })
@@ -64,16 +68,55 @@ fn enhanced_regex() -> &'static Regex {
     })
 }
 
-/// Every reply found in `text`, in order of appearance. Bounded: at most 200.
+/// Longest line looked at, in bytes: a reply is never longer (RFC 5321
+/// allows 512), and the bound keeps pathological one-line inputs linear.
+const MAX_LINE: usize = 4096;
+
+/// The end of the line starting at `from` (exclusive), at most `MAX_LINE`
+/// bytes on, at a character boundary.
+fn line_end(text: &str, from: usize) -> usize {
+    let mut limit = (from + MAX_LINE).min(text.len());
+    while !text.is_char_boundary(limit) {
+        limit -= 1;
+    }
+    text[from..limit].find('\n').map_or(limit, |i| from + i)
+}
+
+/// The few characters before `pos`, lower-cased (for context checks).
+fn before(text: &str, pos: usize, n: usize) -> String {
+    let mut start = pos.saturating_sub(n);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..pos].to_lowercase()
+}
+
+/// True when the number at `pos` is the code a client *expected*
+/// (`Expected response code 250 but got code "535"`), not a reply.
+fn is_expected_code(text: &str, pos: usize) -> bool {
+    let ctx = before(text, pos, 40);
+    let ctx = ctx.trim_end_matches(['"', '\'', ' ', ':', '=']);
+    ctx.ends_with("expected response code")
+        || ctx.ends_with("expected code")
+        || ctx.ends_with("expected")
+        || ctx.ends_with("port")
+}
+
+/// Every reply found in `text`, in order of appearance. Bounded: at most
+/// 200 replies, from at most 20,000 candidate matches.
 pub fn replies(text: &str) -> Vec<FoundReply> {
     const MAX: usize = 200;
+    const MAX_CANDIDATES: usize = 20_000;
     let mut out: Vec<FoundReply> = Vec::new();
     let mut covered: Vec<(usize, usize)> = Vec::new();
-    for caps in reply_regex().captures_iter(text) {
+    for caps in reply_regex().captures_iter(text).take(MAX_CANDIDATES) {
         if out.len() >= MAX {
             break;
         }
-        let Some(m) = ["c1", "c2", "c3", "c4"].iter().find_map(|n| caps.name(n)) else {
+        let Some(m) = ["c1", "c2", "c3", "c4", "c5"]
+            .iter()
+            .find_map(|n| caps.name(n))
+        else {
             continue;
         };
         let code: u16 = match m.as_str().parse() {
@@ -81,10 +124,13 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             Err(_) => continue,
         };
         let start = m.start();
-        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        if covered.iter().any(|(s, e)| start >= *s && start < *e) || is_expected_code(text, start) {
+            continue;
+        }
+        let line_end = line_end(text, start);
         let rest = &text[start..line_end];
         // The reply text: after the code; for a tuple, the quoted part.
-        let after = text[m.end()..line_end].trim_start_matches([' ', '-', ',', '\t']);
+        let after = text[m.end().min(line_end)..line_end].trim_start_matches([' ', '-', ',', '\t']);
         let after = after
             .trim_start_matches(['b'])
             .trim_start_matches(['\'', '"']);
@@ -93,10 +139,18 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             .and_then(|e| EnhancedStatus::parse(e.as_str()))
             .or_else(|| EnhancedStatus::parse_prefix(after))
             .filter(|e| u16::from(e.class) == code / 100);
-        if covered.iter().any(|(s, e)| start >= *s && start < *e) {
-            continue;
+        let (mut full, mut end) = gather_continuations(text, line_end, code, rest.trim_end());
+        if before(text, start, 12).contains("said") {
+            if let Some((wrapped, wrapped_end)) = gather_postfix_wrap(text, end) {
+                full.push(' ');
+                full.push_str(&wrapped);
+                end = wrapped_end;
+            }
         }
-        let (full, end) = gather_continuations(text, line_end, code, rest.trim_end());
+        let enhanced = enhanced.or_else(|| {
+            let tail = full[rest.trim_end().len().min(full.len())..].trim_start();
+            EnhancedStatus::parse_prefix(tail).filter(|e| u16::from(e.class) == code / 100)
+        });
         covered.push((start, end));
         out.push(FoundReply {
             code: Some(code),
@@ -105,7 +159,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             stage: stage_for(code, &text[..start]),
         });
     }
-    for caps in enhanced_regex().captures_iter(text) {
+    for caps in enhanced_regex().captures_iter(text).take(MAX_CANDIDATES) {
         if out.len() >= MAX {
             break;
         }
@@ -116,9 +170,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
         {
             continue;
         }
-        let line_end = text[m.start()..]
-            .find('\n')
-            .map_or(text.len(), |i| m.start() + i);
+        let line_end = line_end(text, m.start());
         out.push(FoundReply {
             code: None,
             enhanced: EnhancedStatus::parse(m.as_str()),
@@ -127,6 +179,39 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
         });
     }
     out
+}
+
+/// Postfix wraps a quoted reply over several lines, up to
+/// `(in reply to … command)`. Returns the following lines of such a reply
+/// (when the first line did not already end it) and where they end.
+fn gather_postfix_wrap(text: &str, mut pos: usize) -> Option<(String, usize)> {
+    let first_line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    if text[first_line_start..pos].contains("(in reply to") {
+        return None;
+    }
+    let mut joined = String::new();
+    for _ in 0..10 {
+        let next_start = pos + 1;
+        if next_start >= text.len() {
+            return None;
+        }
+        let next_end = line_end(text, next_start);
+        let line = text[next_start..next_end]
+            .trim_start_matches(|c: char| c == '>' || c.is_whitespace())
+            .trim_end();
+        if line.is_empty() {
+            return None;
+        }
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(line);
+        pos = next_end;
+        if line.contains("(in reply to") || line.ends_with("command)") {
+            return Some((joined, pos));
+        }
+    }
+    None
 }
 
 /// Appends following lines of the same multi-line reply (`534-…` then `534 …`).
@@ -140,9 +225,7 @@ fn gather_continuations(text: &str, mut pos: usize, code: u16, first: &str) -> (
         if next_start >= text.len() {
             break;
         }
-        let next_end = text[next_start..]
-            .find('\n')
-            .map_or(text.len(), |i| next_start + i);
+        let next_end = line_end(text, next_start);
         let line = text[next_start..next_end].trim_start();
         // Strip a transcript prefix such as "S: " or "<~ ".
         let stripped = line

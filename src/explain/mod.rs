@@ -11,7 +11,7 @@ mod signals;
 
 pub use extract::{normalise, replies, FoundReply};
 
-use crate::diagnose::{Observation, Signal};
+use crate::diagnose::{Observation, Signal, Source};
 use crate::providers::Provider;
 
 /// Longest input read, in bytes; the rest is ignored (bounded time and memory).
@@ -34,11 +34,12 @@ pub fn observe(input: &[u8]) -> Findings {
     let provider = Provider::detect(&lower);
     let mut observations = Vec::new();
     let mut success = false;
-    for found in replies(&text) {
-        if found.code == Some(235) {
+    let found_replies = replies(&text);
+    for found in &found_replies {
+        if is_success(found) {
             success = true;
         }
-        let mut obs = Observation::new(Signal::Reply);
+        let mut obs = Observation::new(Signal::Reply).from_source(Source::Reply);
         obs.code = found.code;
         obs.enhanced = found.enhanced;
         obs.stage = found.stage;
@@ -47,15 +48,19 @@ pub fn observe(input: &[u8]) -> Findings {
         obs.provider = provider;
         observations.push(obs);
     }
+    let mut found_signals = signals::find(&lower, &text);
+    found_signals.extend(signals::find_in_dialogue(&lower, &text, &found_replies));
     // Phrase-only evidence: the whole text as one reply-like observation
     // without a code, so phrase rules apply even when no code was pasted.
-    let mut whole = Observation::new(Signal::Reply);
+    let mut whole = Observation::new(Signal::Reply).from_source(Source::Text);
     whole.text = lower.clone();
     whole.evidence = Some(first_meaningful_line(&text));
     whole.provider = provider;
     observations.push(whole);
-    for (signal, evidence) in signals::find(&lower, &text) {
-        let mut obs = Observation::new(signal).with_evidence(evidence);
+    for (signal, evidence) in found_signals {
+        let mut obs = Observation::new(signal)
+            .from_source(Source::Text)
+            .with_evidence(evidence);
         obs.text = lower.clone();
         obs.provider = provider;
         observations.push(obs);
@@ -67,6 +72,21 @@ pub fn observe(input: &[u8]) -> Findings {
         observations,
         success,
         provider,
+    }
+}
+
+/// A reply that shows the login or the message went through: `235`, or a
+/// `250` that queued or accepted a message.
+fn is_success(found: &FoundReply) -> bool {
+    match found.code {
+        Some(235) => true,
+        Some(250) => {
+            let t = found.text.to_lowercase();
+            ["queued", "accepted", "message sent"]
+                .iter()
+                .any(|p| t.contains(p))
+        }
+        _ => false,
     }
 }
 

@@ -6,6 +6,7 @@
 //! Phrases are lower-case; the first group with a phrase present adds its
 //! signal once.
 
+use super::FoundReply;
 use crate::diagnose::Signal;
 
 /// (signal, phrases). Order within the table does not matter for ranking —
@@ -35,6 +36,12 @@ const TABLE: &[(Signal, &[&str])] = &[
             "not an ssl/tls record",
             "err_ssl_wrong_version_number",
             "invalidcontenttype",
+            "cannot determine the frame size",
+            "is typically reserved for plain-text connections",
+            "an unexpected tls packet was received",
+            "a tls packet with unexpected length",
+            "error_packet_parsing",
+            "invalid header type",
         ],
     ),
     (
@@ -78,6 +85,10 @@ const TABLE: &[(Signal, &[&str])] = &[
             "x509: certificate is valid",
             "subject alternative name",
             "host name does not match",
+            "certificate's altnames",
+            "cert's altnames",
+            "not in the cert's list",
+            "did not match the name given in the server's ssl certificate",
         ],
     ),
     (
@@ -115,6 +126,16 @@ const TABLE: &[(Signal, &[&str])] = &[
         ],
     ),
     (
+        Signal::TlsCertOther,
+        &[
+            "alert bad certificate",
+            "sslv3_alert_bad_certificate",
+            "alert certificate unknown",
+            "alert unsupported certificate",
+            "bad_certificate",
+        ],
+    ),
+    (
         Signal::TlsProtocolVersion,
         &[
             "unsupported protocol",
@@ -139,6 +160,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "alert number",
             "handshake_failure",
             "internal_error",
+            "server alert",
+            "handshake failure",
         ],
     ),
     (
@@ -157,7 +180,7 @@ const TABLE: &[(Signal, &[&str])] = &[
             "sslerror",
             "ssl error",
             "tls error",
-            "authenticationexception",
+            "system.security.authentication.authenticationexception",
             "remote host terminated the handshake",
             "connection reset during handshake",
         ],
@@ -179,6 +202,9 @@ const TABLE: &[(Signal, &[&str])] = &[
             "not offer starttls",
             "starttls command not advertised",
             "server does not support secure connections",
+            "does not support the starttls extension",
+            "but was not offered",
+            "starttls is required but host does not support",
         ],
     ),
     (
@@ -209,6 +235,10 @@ const TABLE: &[(Signal, &[&str])] = &[
             "no authentication mechanism",
             "no auth method",
             "authentication mechanisms are supported",
+            "does not support authentication method",
+            "no mechanism available",
+            "no form of authorisation",
+            "no form of authorization",
         ],
     ),
     (
@@ -223,6 +253,17 @@ const TABLE: &[(Signal, &[&str])] = &[
             "username not set",
             "missing username",
             "no credentials",
+        ],
+    ),
+    (
+        Signal::ServerLogAuthFailed,
+        &[
+            "sasl login authentication failed",
+            "sasl plain authentication failed",
+            "sasl cram-md5 authentication failed",
+            "sasl digest-md5 authentication failed",
+            "sasl ntlm authentication failed",
+            "sasl xoauth2 authentication failed",
         ],
     ),
     (
@@ -256,6 +297,11 @@ const TABLE: &[(Signal, &[&str])] = &[
             "temporary failure in name resolution",
             "server misbehaving",
             "servfail",
+            "'edns'",
+            "\"edns\"",
+            "querya ",
+            "queryaaaa ",
+            "host lookup did not complete",
             "errno -3",
         ],
     ),
@@ -288,13 +334,13 @@ const TABLE: &[(Signal, &[&str])] = &[
             "etimedout",
             "connection timed out",
             "connect timed out",
+            "connection timeout",
             "i/o timeout",
             "operation timed out",
             "errno 110",
             "errno 60",
             "errno 10060",
             "timed out",
-            "timeout",
             "sockettimeoutexception",
             "connection attempt failed because the connected party did not properly respond",
         ],
@@ -308,6 +354,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "ehostunreach",
             "errno 101",
             "errno 113",
+            "couldn't connect to host",
+            "could not connect to host",
         ],
     ),
     (
@@ -343,6 +391,103 @@ pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
         }
     }
     out
+}
+
+/// Signals that need more than a phrase: what the dialogue shows.
+///
+/// - An XOAUTH2/OAUTHBEARER login the client attempted (not merely one the
+///   server offered) that failed: the token was refused, whatever generic
+///   words the server used (Gmail answers a bad token with a `334` error
+///   challenge, then `535 … Username and Password not accepted`).
+/// - An empty user name sent after the server asked for one
+///   (`334 VXNlcm5hbWU6` is base64 `Username:`), or `AUTH PLAIN` with an
+///   empty user and password (`AAA=`).
+pub fn find_in_dialogue(
+    lower: &str,
+    original: &str,
+    replies: &[FoundReply],
+) -> Vec<(Signal, String)> {
+    let mut out = Vec::new();
+    if let Some(phrase) = oauth_attempt(lower) {
+        let refused = replies.iter().any(|r| r.code.is_some_and(|c| c >= 400))
+            || [
+                "failed",
+                "error",
+                "invalid",
+                "denied",
+                "expired",
+                "unsuccessful",
+                "not accepted",
+            ]
+            .iter()
+            .any(|p| lower.contains(p));
+        let succeeded = replies.iter().any(|r| r.code == Some(235));
+        if refused && !succeeded {
+            out.push((
+                Signal::OAuthTokenRejected,
+                evidence_line(lower, original, phrase),
+            ));
+        }
+    }
+    if let Some(line) = empty_user_name(original) {
+        out.push((Signal::MissingCredentials, line));
+    }
+    out
+}
+
+/// The phrase showing that the client logged in with OAuth, if any.
+fn oauth_attempt(lower: &str) -> Option<&'static str> {
+    // Commands (`AUTH XOAUTH2 …`) but not the EHLO capability line
+    // (`250-AUTH LOGIN PLAIN XOAUTH2`, `250-AUTH XOAUTH2 PLAIN`).
+    for cmd in ["auth xoauth2", "auth oauthbearer"] {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(cmd) {
+            let at = from + i;
+            let line_start = lower[..at].rfind('\n').map_or(0, |j| j + 1);
+            let prefix = lower[line_start..at].trim_end();
+            if !(prefix.ends_with("250-") || prefix.ends_with("250")) {
+                return Some(cmd);
+            }
+            from = at + cmd.len();
+        }
+    }
+    // Client libraries' own OAuth code in a stack trace or log.
+    [
+        "sasl-xoauth2",
+        "nodemailer/lib/xoauth2",
+        "saslmechanismoauth2",
+        "authenticateasync(saslmechanism ",
+        "authenticate(saslmechanism ",
+    ]
+    .into_iter()
+    .find(|p| lower.contains(p))
+}
+
+/// The client line that sent an empty user name, if the dialogue shows one.
+fn empty_user_name(original: &str) -> Option<String> {
+    const CLIENT: &[&str] = &["CLIENT -> SERVER:", "C:", ">>>", "send:"];
+    let mut lines = original.lines();
+    while let Some(line) = lines.next() {
+        let trimmed = line.trim_end();
+        if let Some(i) = trimmed.find("AUTH PLAIN AAA=") {
+            if trimmed[i..].trim_end() == "AUTH PLAIN AAA=" {
+                return Some(trimmed.trim().to_string());
+            }
+        }
+        if !trimmed.ends_with("334 VXNlcm5hbWU6") {
+            continue;
+        }
+        let Some(next) = lines.next() else { break };
+        for marker in CLIENT {
+            if let Some(i) = next.find(marker) {
+                let payload = next[i + marker.len()..].trim();
+                if payload.is_empty() || payload == "''" || payload == "'\\r\\n'" {
+                    return Some(next.trim().to_string());
+                }
+            }
+        }
+    }
+    None
 }
 
 /// True when the text shows a successful login.
