@@ -4,7 +4,7 @@
 //! Colour only when the caller says so (a TTY without NO_COLOR).
 
 use crate::diagnose::Severity;
-use crate::probe::{ProbeReport, TlsMode};
+use crate::probe::{Outcome, ProbeReport, TlsMode};
 use crate::report::Report;
 use std::io::{self, Write};
 
@@ -70,9 +70,25 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     } else {
         p.red(report.category.as_str())
     };
+    let authenticated = report
+        .endpoints
+        .iter()
+        .flatten()
+        .find_map(|ep| match ep.outcome {
+            Outcome::Authenticated { mechanism } => Some(mechanism),
+            _ => None,
+        });
+    let how = match (
+        authenticated,
+        report.target.as_ref().and_then(|t| t.user.as_deref()),
+    ) {
+        (Some(m), Some(user)) => format!(" — authenticated as {user} with {m}"),
+        (Some(m), None) => format!(" — authenticated with {m}"),
+        _ => String::new(),
+    };
     writeln!(
         out,
-        "result: {verdict} (exit {})",
+        "result: {verdict} (exit {}){how}",
         report.exit_status().code()
     )
 }
