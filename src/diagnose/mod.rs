@@ -200,11 +200,19 @@ pub struct Diagnosis {
 }
 
 /// The first rule matching `obs`, with its index.
+///
+/// Conditions that look at nothing but a reply code (RFC 5321 fallbacks,
+/// whether a rule's own or an alternative, `When::or`) are tried only after
+/// every other condition of the catalogue, so a phrase or status rule further
+/// down still beats a bare code. Otherwise table order decides.
 pub fn find_rule(obs: &Observation) -> Option<(usize, &'static Rule)> {
-    rules::RULES
-        .iter()
-        .enumerate()
-        .find(|(_, r)| r.when.matches(obs))
+    [false, true].into_iter().find_map(|fallback| {
+        rules::RULES.iter().enumerate().find(|(_, r)| {
+            r.when
+                .branches()
+                .any(|w| w.is_code_fallback() == fallback && w.matches_own(obs))
+        })
+    })
 }
 
 /// Diagnoses for one observation (none when no rule matches, e.g. a `250`).
@@ -233,33 +241,40 @@ pub fn diagnose_one(obs: &Observation) -> Option<Diagnosis> {
 ///      names precisely: DNS, connect and TLS failures, missing credentials,
 ///      a failed login in the server's own log;
 ///   1. a server reply matched by a specific rule (provider, phrase, RFC 3463
-///      status), and what a client says about the server's capabilities
-///      (no STARTTLS, no AUTH, no usable mechanism, a refused OAuth exchange)
-///      — in rule order, so a reply's own explanation comes first;
-///   2. a specific phrase found somewhere in the whole text;
-///   3. a server reply matched only by its reply code (RFC 5321 fallbacks);
-///   4. a dropped connection, socket error or stalled stage (almost always
+///      status), and a failed OAuth exchange — in rule order, so a provider's
+///      policy refusal comes before the token, the token before generic
+///      credential wording;
+///   2. what a client library says about the server's capabilities (no
+///      STARTTLS, no AUTH, no usable mechanism): the server's own reply, when
+///      there is one, explains it better;
+///   3. a specific phrase found somewhere in the whole text;
+///   4. a server reply matched only by its reply code (RFC 5321 fallbacks);
+///   5. a dropped connection, socket error or stalled stage (almost always
 ///      the consequence of something else).
 pub fn tier(obs: &Observation, rule: &Rule) -> u8 {
     if obs.source == Source::Probe {
         return 0;
     }
     match obs.signal {
-        Signal::Reply => match (obs.source, rule.when.is_code_fallback()) {
-            (_, true) => 3,
-            (Source::Reply, false) => 1,
-            _ => 2,
-        },
+        Signal::Reply => {
+            if rule.when.branch(obs).is_some_and(When::is_code_fallback) {
+                4
+            } else if obs.source == Source::Reply {
+                1
+            } else {
+                3
+            }
+        }
+        Signal::OAuthTokenRejected => 1,
         Signal::StartTlsNotOffered
         | Signal::AuthOnlyAfterStartTls
         | Signal::AuthNotOffered
         | Signal::OnlyOAuthOffered
-        | Signal::NoCommonMechanism
-        | Signal::OAuthTokenRejected => 1,
+        | Signal::NoCommonMechanism => 2,
         Signal::ConnectionClosed
         | Signal::NetworkError
         | Signal::SlowServer
-        | Signal::StageTimeout => 4,
+        | Signal::StageTimeout => 5,
         _ => 0,
     }
 }

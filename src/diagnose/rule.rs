@@ -65,6 +65,10 @@ pub struct When {
     /// Lower-case phrases that must all occur too.
     pub all: &'static [&'static str],
     pub provider: Option<Provider>,
+    /// Another set of conditions under which the same diagnosis applies
+    /// (e.g. a bare reply code as the fallback of a phrase rule, or a reply
+    /// saying what a probe signal says).
+    pub or: Option<&'static When>,
 }
 
 impl When {
@@ -83,6 +87,7 @@ impl When {
             any: &[],
             all: &[],
             provider: None,
+            or: None,
         }
     }
 
@@ -131,6 +136,34 @@ impl When {
         self
     }
 
+    /// The same diagnosis also applies when `alt` holds.
+    pub const fn or(mut self, alt: &'static When) -> When {
+        self.or = Some(alt);
+        self
+    }
+
+    /// The conditions that `obs` satisfies: these, or the alternative.
+    /// Like the catalogue, it prefers a branch that is not a bare code.
+    pub fn branch(&self, obs: &Observation) -> Option<&When> {
+        let mut hits = self.branches().filter(|w| w.matches_own(obs));
+        let first = hits.next()?;
+        if first.is_code_fallback() {
+            Some(hits.find(|w| !w.is_code_fallback()).unwrap_or(first))
+        } else {
+            Some(first)
+        }
+    }
+
+    /// True when `obs` satisfies these conditions or the alternative.
+    pub fn matches(&self, obs: &Observation) -> bool {
+        self.branch(obs).is_some()
+    }
+
+    /// This set of conditions and its alternatives.
+    pub fn branches(&self) -> impl Iterator<Item = &When> {
+        std::iter::successors(Some(self), |w| w.or)
+    }
+
     /// True for a rule on a server reply that looks at nothing but the reply
     /// code (the RFC 5321 / RFC 4954 fallbacks at the end of the catalogue).
     pub const fn is_code_fallback(&self) -> bool {
@@ -141,8 +174,8 @@ impl When {
             && self.provider.is_none()
     }
 
-    /// True when `obs` satisfies every condition.
-    pub fn matches(&self, obs: &Observation) -> bool {
+    /// True when `obs` satisfies every condition (alternatives aside).
+    pub fn matches_own(&self, obs: &Observation) -> bool {
         if self.signal != obs.signal {
             return false;
         }
