@@ -139,3 +139,156 @@ fn debug_one() {
         );
     }
 }
+
+/// Rules only a live probe can trigger: pasted text never produces their
+/// signals (`explain` recognises no phrase for them), so no fixture can.
+const LIVE_ONLY: &[(&str, &str)] = &[
+    ("cleartext-auth", "a warning about this session's own --tls none"),
+    ("certificate-expires-soon", "needs the certificate's dates from a handshake"),
+    ("auth-not-attempted", "this run had no secret"),
+    ("starttls-client-on-implicit-tls-port", "needs the probe's silent-greeting-then-ClientHello test"),
+    ("slow-server", "needs the probe's byte counts at a stage deadline"),
+    ("stage-timeout", "needs the probe's per-stage deadline"),
+    ("malformed-reply", "needs the probe's reply parser"),
+    ("starttls-response-injection", "needs the probe's view of bytes after the STARTTLS 220"),
+    ("network-error", "a socket error in the probe's own session"),
+    ("auth-only-after-starttls", "needs the probe's EHLO capabilities before and after STARTTLS"),
+    (
+        "oauth-only-server",
+        "needs the probe's EHLO capabilities; its Microsoft 5.7.30 branch has no public fixture yet",
+    ),
+];
+
+#[test]
+fn every_rule_is_the_primary_diagnosis_of_a_fixture() {
+    use std::collections::HashSet;
+    let mut primary: HashSet<&'static str> = HashSet::new();
+    for case in cases() {
+        let bytes = std::fs::read(&case.file).expect("fixture");
+        if let Some(d) = smtp_doctor::explain_bytes(&bytes).diagnoses.first() {
+            primary.insert(d.id);
+        }
+    }
+    let mut missing = Vec::new();
+    for rule in smtp_doctor::diagnose::rules::RULES {
+        let live_only = LIVE_ONLY.iter().any(|(id, _)| *id == rule.id);
+        match (primary.contains(rule.id), live_only) {
+            (false, false) => missing.push(rule.id),
+            (true, true) => panic!(
+                "{} is listed as live-only but a fixture triggers it",
+                rule.id
+            ),
+            _ => {}
+        }
+    }
+    for (id, _) in LIVE_ONLY {
+        assert!(
+            smtp_doctor::diagnose::rules::RULES
+                .iter()
+                .any(|r| r.id == *id),
+            "live-only {id} is not a rule"
+        );
+    }
+    assert!(
+        missing.is_empty(),
+        "rules no fixture triggers as primary diagnosis: {missing:?}"
+    );
+}
+
+/// Debugging aid: `cargo test --test explain_fixtures debug_all -- --ignored --nocapture`
+/// prints every fixture's diagnoses, primary first.
+#[test]
+#[ignore]
+fn debug_all() {
+    for case in cases() {
+        let bytes = std::fs::read(&case.file).expect("fixture");
+        let r = smtp_doctor::explain_bytes(&bytes);
+        let ids: Vec<&str> = r.diagnoses.iter().map(|d| d.id).collect();
+        println!(
+            "{}\t{}\t{}",
+            case.file.display(),
+            case.category,
+            ids.join(" ")
+        );
+    }
+}
+
+/// `explain` must never panic and must stay fast on hostile input: the
+/// regexes are linear-time, and every loop over lines or matches is bounded.
+#[test]
+fn explain_survives_hostile_input_quickly() {
+    use std::time::{Duration, Instant};
+    // A deterministic pseudo-random generator (xorshift), no dependency.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let random: Vec<u8> = (0..2 * 1024 * 1024).map(|_| next() as u8).collect();
+    // Random-ish but text-like: SMTP-looking tokens, digits and line breaks.
+    const TOKENS: &[&str] = &[
+        "535",
+        "5.7.8",
+        "250-",
+        "334 ",
+        "\n",
+        "\r\n",
+        "said: ",
+        "AUTH XOAUTH2 ",
+        "(550, b'",
+        "Expected response code ",
+        "\\n",
+        "授权码",
+        "timed out",
+        " ",
+        "-",
+        "421 4.7.0 ",
+        "VXNlcm5hbWU6",
+        "C: ",
+        "ÿ",
+        "0",
+        "9",
+    ];
+    let mut texty = Vec::new();
+    while texty.len() < 2 * 1024 * 1024 {
+        texty.extend_from_slice(TOKENS[(next() % TOKENS.len() as u64) as usize].as_bytes());
+    }
+    let digits_and_dashes = "250-".repeat(256 * 1024).into_bytes();
+    let enhanced_line = "550 5.7.1 ".repeat(100 * 1024).into_bytes();
+    let continuation_lines = "534-5.7.9 x\n".repeat(100 * 1024).into_bytes();
+    let capability_line = "250-AUTH XOAUTH2 said: 535 ".repeat(40 * 1024).into_bytes();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        (
+            "invalid UTF-8",
+            vec![
+                0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, b'5', b'3', b'5',
+            ],
+        ),
+        ("2 MiB random bytes", random),
+        ("2 MiB random SMTP-like tokens", texty),
+        ("1 MiB single line 250-250-…", digits_and_dashes),
+        ("1 MiB single line of 550 5.7.1", enhanced_line),
+        ("1.2 MiB of continuation lines", continuation_lines),
+        (
+            "1 MiB single line of AUTH XOAUTH2 and said:",
+            capability_line,
+        ),
+    ];
+    for (name, input) in cases {
+        let started = Instant::now();
+        let report = smtp_doctor::explain_bytes(&input);
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(10),
+            "{name}: explain took {took:?}"
+        );
+        assert!(
+            !report.diagnoses.is_empty() || report.category.as_str() == "ok",
+            "{name}"
+        );
+        println!("{name}: {took:?} -> {}", report.category.as_str());
+    }
+}

@@ -49,7 +49,7 @@ fn reply_regex() -> &'static Regex {
         // 5: a common error code after a colon, followed by words
         //    (`Failed to send email: 535 Login Fail`).
         Regex::new(concat!(
-            r"(?mi)",
+            r"(?mi-u)",
             r"(?:\b(?P<c1>[2-5][0-5][0-9])[ -](?P<e1>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)",
             r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
             r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|message|code|got code|smtp error|failed|to me)[:=]?[ \t]*['\x22(\[]?(?P<c3>[2-5][0-5][0-9])\b)",
@@ -63,8 +63,10 @@ fn reply_regex() -> &'static Regex {
 fn enhanced_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?:^|[\s'\x22(\[:])(?P<e>[245]\.[0-9]{1,3}\.[0-9]{1,3})[ \t]+[A-Za-z(<\[#]")
-            .expect("enhanced regex compiles")
+        Regex::new(
+            r"(?-u)(?:^|[\s'\x22(\[:])(?P<e>[245]\.[0-9]{1,3}\.[0-9]{1,3})[ \t]+[A-Za-z(<\[#]",
+        )
+        .expect("enhanced regex compiles")
     })
 }
 
@@ -185,7 +187,11 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
 /// `(in reply to … command)`. Returns the following lines of such a reply
 /// (when the first line did not already end it) and where they end.
 fn gather_postfix_wrap(text: &str, mut pos: usize) -> Option<(String, usize)> {
-    let first_line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let mut from = pos.saturating_sub(MAX_LINE);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let first_line_start = text[from..pos].rfind('\n').map_or(from, |i| from + i + 1);
     if text[first_line_start..pos].contains("(in reply to") {
         return None;
     }

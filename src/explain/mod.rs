@@ -26,10 +26,37 @@ pub struct Findings {
     pub provider: Option<Provider>,
 }
 
+/// How much of a long text is read: its head and its tail. Error texts are
+/// short; in a long log the error is near one end, and the bound keeps every
+/// scan (regexes, hundreds of phrases) fast on any input.
+const HEAD: usize = 192 * 1024;
+const TAIL: usize = 64 * 1024;
+
+/// `text`, or for a long text its first `HEAD` and last `TAIL` bytes (cut
+/// at line breaks, joined by a line `…`).
+fn window(text: String) -> String {
+    if text.len() <= HEAD + TAIL {
+        return text;
+    }
+    let mut head_end = HEAD;
+    while !text.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let head_end = text[..head_end].rfind('\n').unwrap_or(head_end);
+    let mut tail_start = text.len() - TAIL;
+    while !text.is_char_boundary(tail_start) {
+        tail_start += 1;
+    }
+    let tail_start = text[tail_start..]
+        .find('\n')
+        .map_or(tail_start, |i| tail_start + i + 1);
+    format!("{}\n…\n{}", &text[..head_end], &text[tail_start..])
+}
+
 /// Observations in `input` (arbitrary bytes; invalid UTF-8 is replaced).
 pub fn observe(input: &[u8]) -> Findings {
     let input = &input[..input.len().min(MAX_INPUT)];
-    let text = normalise(&String::from_utf8_lossy(input));
+    let text = normalise(&window(String::from_utf8_lossy(input).into_owned()));
     let lower = text.to_lowercase();
     let provider = Provider::detect(&lower);
     let mut observations = Vec::new();

@@ -443,8 +443,11 @@ fn oauth_attempt(lower: &str) -> Option<&'static str> {
         let mut from = 0;
         while let Some(i) = lower[from..].find(cmd) {
             let at = from + i;
-            let line_start = lower[..at].rfind('\n').map_or(0, |j| j + 1);
-            let prefix = lower[line_start..at].trim_end();
+            let mut start = at.saturating_sub(8);
+            while !lower.is_char_boundary(start) {
+                start += 1;
+            }
+            let prefix = lower[start..at].trim_end();
             if !(prefix.ends_with("250-") || prefix.ends_with("250")) {
                 return Some(cmd);
             }
