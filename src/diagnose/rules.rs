@@ -179,19 +179,19 @@ pub static RULES: &[Rule] = &[
         Some("https://learn.microsoft.com/en-us/exchange/recipients-in-exchange-online/manage-permissions-for-recipients"),
     ),
     err(
-        "microsoft-client-not-authenticated",
-        C::AuthRequired,
-        When::reply().any(&["5.7.57", "client not authenticated to send mail", "client was not authenticated"]),
-        "The server accepted the connection but not the message: the client did not log in",
-        "Turn on SMTP authentication in the client (user name = full address) and connect to smtp.office365.com on port 587 with STARTTLS. If the client already sends credentials, they were refused earlier: look for the AUTH error before this one.",
-        MS_SMTP_AUTH,
-    ),
-    err(
         "microsoft-credentials-incorrect",
         C::WrongCredentials,
         When::reply().any(&["user credentials were incorrect", "5.7.3 authentication unsuccessful", "535 5.7.3"]),
         "Microsoft did not accept this user name and password",
         "Use the full e-mail address (the UPN) as user name and retype the password. Accounts with MFA need an app password or OAuth. If the password is right, SMTP AUTH may be disabled for the mailbox: ask an administrator.",
+        MS_SMTP_AUTH,
+    ),
+    err(
+        "microsoft-client-not-authenticated",
+        C::AuthRequired,
+        When::reply().any(&["5.7.57", "client not authenticated to send mail", "client was not authenticated"]),
+        "The server accepted the connection but not the message: the client did not log in",
+        "Turn on SMTP authentication in the client (user name = full address) and connect to smtp.office365.com on port 587 with STARTTLS. If the client already sends credentials, they were refused earlier: look for the AUTH error before this one.",
         MS_SMTP_AUTH,
     ),
     err(
@@ -366,14 +366,6 @@ pub static RULES: &[Rule] = &[
         None,
     ),
     err(
-        "auth-required",
-        C::AuthRequired,
-        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "sender must authenticate", "unauthenticated sender"]).or(&When::reply().code(530)),
-        "The server requires authentication before it accepts mail",
-        "Enable SMTP authentication in the client with your full address and password (or app password) and use the submission port (587 with STARTTLS or 465 with TLS). If the client already logs in, the login failed earlier: look for the AUTH error before this one.",
-        RFC4954,
-    ),
-    err(
         "sasl-exchange-broken",
         C::ProtocolError,
         When::reply().any(&["another step is needed in authentication", "cannot decode response", "invalid base64", "not a valid base64"]),
@@ -395,6 +387,14 @@ pub static RULES: &[Rule] = &[
         When::reply().any(&["authentication failed", "authentication failure", "incorrect authentication data", "authentication unsuccessful", "invalid credentials", "credentials invalid", "bad username", "bad password", "invalid login", "login failed", "invalid user", "invalid password", "password incorrect", "incorrect password", "wrong password", "login incorrect", "auth failed", "authentication credentials invalid", "username or password", "login denied"]),
         "The server rejected the user name or password",
         "Retype the password and check the user name (most providers want the full address). Providers with 2-step verification want an app password.",
+        RFC4954,
+    ),
+    err(
+        "auth-required",
+        C::AuthRequired,
+        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "unauthenticated sender"]).or(&When::reply().code(530)),
+        "The server requires authentication before it accepts mail",
+        "Enable SMTP authentication in the client with your full address and password (or app password) and use the submission port (587 with STARTTLS or 465 with TLS). If the client already logs in, the login failed earlier: look for the AUTH error before this one.",
         RFC4954,
     ),
     err(

@@ -154,11 +154,12 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             EnhancedStatus::parse_prefix(tail).filter(|e| u16::from(e.class) == code / 100)
         });
         covered.push((start, end));
+        let stage = in_reply_to(&full).or_else(|| stage_for(code, &text[..start]));
         out.push(FoundReply {
             code: Some(code),
             enhanced,
             text: clean(&full),
-            stage: stage_for(code, &text[..start]),
+            stage,
         });
     }
     for caps in enhanced_regex().captures_iter(text).take(MAX_CANDIDATES) {
@@ -260,31 +261,58 @@ fn clean(s: &str) -> String {
     }
 }
 
+/// The stage Postfix names after a quoted reply: `(in reply to RCPT TO command)`.
+fn in_reply_to(reply: &str) -> Option<Stage> {
+    let lower = reply.to_lowercase();
+    let i = lower.find("(in reply to ")?;
+    let cmd = &lower[i + "(in reply to ".len()..];
+    [
+        ("mail from", Stage::Mail),
+        ("rcpt to", Stage::Mail),
+        ("end of data", Stage::Mail),
+        ("data", Stage::Mail),
+        ("auth", Stage::Auth),
+        ("starttls", Stage::StartTls),
+        ("ehlo", Stage::Ehlo),
+        ("helo", Stage::Ehlo),
+    ]
+    .into_iter()
+    .find(|(w, _)| cmd.starts_with(w))
+    .map(|(_, stage)| stage)
+}
+
 /// The stage a reply most likely answered, from its code and what precedes it.
 fn stage_for(code: u16, before: &str) -> Option<Stage> {
+    // Codes that only AUTH uses (RFC 4954).
+    if matches!(code, 334 | 235 | 535 | 534 | 538) {
+        return Some(Stage::Auth);
+    }
     let window_start = before.len().saturating_sub(160);
     let mut ws = window_start;
     while !before.is_char_boundary(ws) {
         ws += 1;
     }
     let ctx = before[ws..].to_lowercase();
-    if ctx.contains("auth") || ctx.contains("password command") || ctx.contains("username command")
-    {
-        return Some(Stage::Auth);
-    }
-    if ctx.contains("mail from") || ctx.contains("rcpt to") || ctx.contains("data") {
-        return Some(Stage::Mail);
-    }
-    if ctx.contains("starttls") {
-        return Some(Stage::StartTls);
-    }
-    if ctx.contains("ehlo") || ctx.contains("helo") {
-        return Some(Stage::Ehlo);
-    }
-    match code {
-        334 | 235 | 535 | 534 | 538 => Some(Stage::Auth),
-        _ => None,
-    }
+    // The command named nearest before the reply is the one it answers.
+    const WORDS: &[(&str, Stage)] = &[
+        ("auth", Stage::Auth),
+        ("password command", Stage::Auth),
+        ("username command", Stage::Auth),
+        ("mail from", Stage::Mail),
+        ("rcpt to", Stage::Mail),
+        ("rcpt from", Stage::Mail),
+        ("data", Stage::Mail),
+        ("starttls", Stage::StartTls),
+        ("ehlo", Stage::Ehlo),
+        ("helo", Stage::Ehlo),
+        ("greeting", Stage::Greeting),
+        ("refused to talk to me", Stage::Greeting),
+    ];
+    WORDS
+        .iter()
+        .filter_map(|(w, stage)| ctx.rfind(w).map(|i| (i + w.len(), *stage)))
+        .max_by_key(|(end, _)| *end)
+        .map(|(_, stage)| stage)
 }
 
 #[cfg(test)]
