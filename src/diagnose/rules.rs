@@ -344,7 +344,7 @@ pub static RULES: &[Rule] = &[
     err(
         "oauth-token-rejected",
         C::OauthTokenInvalid,
-        When::reply().any(&["invalid_token", "invalid token", "token expired", "token has expired", "expired token", "invalid_grant", "invalid_client", "aadsts", "insufficient_scope", "invalid oauth", "oauth token", "authorization grant is invalid", "access token", "invalid xoauth2", "xoauth2 auth data", "bad protocol / cancel", "token will expire soon", "5.5.127"]),
+        When::reply().any(&["invalid_token", "invalid token", "token expired", "token has expired", "expired token", "invalid_grant", "invalid_client", "aadsts", "insufficient_scope", "invalid oauth", "oauth token", "access token", "invalid xoauth2", "xoauth2 auth data", "bad protocol / cancel", "token will expire soon", "5.5.127"]),
         "The OAuth access token was refused",
         "Get a fresh access token for this user with the right scope (Google: https://mail.google.com/; Microsoft: https://outlook.office.com/SMTP.Send) and make sure the user name matches the token's account. Refresh the token before each session: tokens live about an hour, and Microsoft refuses ones about to expire.",
         Some("https://developers.google.com/gmail/imap/xoauth2-protocol"),

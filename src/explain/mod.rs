@@ -75,8 +75,20 @@ pub fn observe(input: &[u8]) -> Findings {
         obs.provider = provider;
         observations.push(obs);
     }
+    if !success && found_replies.iter().any(|r| r.code == Some(250)) {
+        // A client's own success report around a `250` (nodemailer's
+        // `Message sent:` / `accepted: [`, PHPMailer's `queued`).
+        success = ["message sent", "accepted: [", "messageid", "queued as"]
+            .iter()
+            .any(|p| lower.contains(p));
+    }
     let mut found_signals = signals::find(&lower, &text);
     found_signals.extend(signals::find_in_dialogue(&lower, &text, &found_replies));
+    // A close after the server's `221` goodbye, or after a success, is the
+    // end of the session, not a fault.
+    if success || found_replies.iter().any(|r| r.code == Some(221)) {
+        found_signals.retain(|(s, _)| !matches!(s, Signal::ConnectionClosed));
+    }
     // Phrase-only evidence: the whole text as one reply-like observation
     // without a code, so phrase rules apply even when no code was pasted.
     let mut whole = Observation::new(Signal::Reply).from_source(Source::Text);
