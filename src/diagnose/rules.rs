@@ -288,7 +288,7 @@ pub static RULES: &[Rule] = &[
     err(
         "too-many-connections",
         C::RateLimited,
-        When::reply().any(&["too many connections", "too many concurrent", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl", "sending rate", "connection limit", "too many sessions", "slow down", "try again in"]),
+        When::reply().any(&["too many connections", "too many concurrent", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl", "sending rate", "connection limit", "too many sessions", "slow down", "try again in", "unusual rate"]),
         "The server is rate-limiting this client",
         "Wait before trying again and reduce how often you connect or log in (one connection at a time; fix credentials before retrying). The block usually lifts by itself within minutes to an hour.",
         None,
@@ -366,6 +366,14 @@ pub static RULES: &[Rule] = &[
         None,
     ),
     err(
+        "temporary-failure-text",
+        C::ServerTemporaryFailure,
+        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure"]),
+        "The server reported a temporary problem",
+        "Try again later; the server says the problem is transient. If it persists for hours, check the provider's status page.",
+        RFC5321_REPLIES,
+    ),
+    err(
         "sasl-exchange-broken",
         C::ProtocolError,
         When::reply().any(&["another step is needed in authentication", "cannot decode response", "invalid base64", "not a valid base64"]),
@@ -404,14 +412,6 @@ pub static RULES: &[Rule] = &[
         "TLS is required, but the server does not offer STARTTLS (or cannot start TLS)",
         "Credentials were not sent. The server has TLS switched off or broken (a 454 answer to STARTTLS), or a middlebox strips STARTTLS from its EHLO reply. Try port 465 (implicit TLS), and ask the administrator to fix TLS; use --tls none only on a network you trust completely.",
         RFC3207,
-    ),
-    err(
-        "temporary-failure-text",
-        C::ServerTemporaryFailure,
-        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily"]),
-        "The server reported a temporary problem",
-        "Try again later; the server says the problem is transient. If it persists for hours, check the provider's status page.",
-        RFC5321_REPLIES,
     ),
     // ── 3. Reply-code fallbacks (RFC 5321 §4.2, RFC 4954 §6, RFC 3463) ───
     err(
