@@ -154,3 +154,71 @@ fn errors_sort_before_warnings() {
     let d = classify(&[Observation::new(Signal::CleartextAuth)]);
     assert_eq!(primary_category(&d), Category::Ok);
 }
+
+fn found(source: Source, code: Option<u16>, text: &str) -> Observation {
+    let mut o = Observation::new(Signal::Reply).from_source(source);
+    o.code = code;
+    o.text = text.to_lowercase();
+    o
+}
+
+#[test]
+fn bare_codes_come_after_every_phrase_rule() {
+    assert_id(reply(530, "5.7.0 something odd"), "auth-required");
+    assert_id(
+        reply(534, "5.7.9 something odd"),
+        "auth-mechanism-not-supported",
+    );
+    assert_id(reply(500, "something odd"), "command-syntax-error");
+    assert_id(reply(503, "5.5.1 something odd"), "auth-not-enabled");
+    // A phrase further down the table still beats an early rule's bare code.
+    assert_id(
+        reply(534, "5.7.14 Please log in via your web browser"),
+        "gmail-web-login-required",
+    );
+    assert_id(
+        reply(530, "5.7.0 Must issue a STARTTLS command first"),
+        "starttls-required-before-auth",
+    );
+}
+
+#[test]
+fn a_named_tls_failure_beats_a_reply_code_fallback() {
+    let d = classify(&[
+        found(Source::Reply, Some(444), "444 wrong version number"),
+        Observation::new(Signal::TlsNotTls).from_source(Source::Text),
+    ]);
+    assert_eq!(d[0].id, "implicit-tls-on-starttls-port");
+}
+
+#[test]
+fn a_reply_phrase_beats_a_whole_text_phrase_and_a_dropped_connection() {
+    let d = classify(&[
+        Observation::new(Signal::ConnectionClosed).from_source(Source::Text),
+        found(
+            Source::Text,
+            None,
+            "if you intended to use starttls … 535 incorrect authentication data",
+        ),
+        found(
+            Source::Reply,
+            Some(535),
+            "535 Incorrect authentication data",
+        ),
+    ]);
+    assert_eq!(d[0].id, "authentication-failed-text");
+    assert_eq!(d.last().map(|x| x.id), Some("connection-closed"));
+}
+
+#[test]
+fn a_failed_oauth_exchange_beats_generic_credential_wording() {
+    let d = classify(&[
+        found(
+            Source::Reply,
+            Some(535),
+            "535 5.7.8 Username and Password not accepted. BadCredentials",
+        ),
+        Observation::new(Signal::OAuthTokenRejected).from_source(Source::Text),
+    ]);
+    assert_eq!(d[0].category, Category::OauthTokenInvalid);
+}
