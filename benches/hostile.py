@@ -3,14 +3,15 @@
 
 Starts each hostile server on 127.0.0.1 (an endless line without CRLF, an
 endless `250-` reply, a one-byte-per-second drip, binary garbage), runs the
-smtp-doctor binary against it, and prints wall time, peak RSS (from wait4's
-rusage), the bytes the server pushed before the client gave up, and the
+smtp-doctor binary against it, and prints wall time, peak RSS (GNU time's %M), the bytes the server pushed before the client gave up, and the
 category. Loopback only; every server stops by itself.
 
 Usage: python3 benches/hostile.py [path/to/smtp-doctor]   (default: target/release/smtp-doctor)
 """
 import json
 import os
+import shutil
+import tempfile
 import socket
 import subprocess
 import sys
@@ -89,24 +90,34 @@ def run_case(name, handler, timeout):
     ready.wait()
     env = dict(os.environ, SMTP_DOCTOR_PASSWORD="bench-secret")
     started = time.monotonic()
+    # GNU time reports the peak RSS of the program itself; wait4's figure
+    # would include the forked Python interpreter before exec.
+    rss_file = tempfile.NamedTemporaryFile(delete=False)
     proc = subprocess.Popen(
-        [BIN, "check", "bench@example.test", "--host", "127.0.0.1", "--port", str(port_box[0]),
+        [TIME, "-f", "%M", "-o", rss_file.name, BIN, "check", "bench@example.test", "--host", "127.0.0.1", "--port", str(port_box[0]),
          "--tls", "starttls", "--timeout", str(timeout), "--format", "json"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
     out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    status = proc.wait()
     elapsed = time.monotonic() - started
+    with open(rss_file.name) as f:
+        rss_mb = int(f.read().strip().splitlines()[-1]) / 1024  # KiB
+    os.unlink(rss_file.name)
     try:
         category = json.loads(out)["category"]
     except (ValueError, KeyError):
         category = "<no JSON>"
-    rss_mb = usage.ru_maxrss / 1024  # Linux reports KiB
     print(f"{name:<26} {elapsed:6.2f} s  peak RSS {rss_mb:6.1f} MB  server sent {sent[0]/1e6:8.2f} MB  "
-          f"exit {os.waitstatus_to_exitcode(status)}  {category}")
+          f"exit {status}  {category}")
     return rss_mb
 
 
+TIME = shutil.which("time", path="/usr/bin") or ""
+
+
 def main():
+    if not TIME:
+        sys.exit("GNU time is needed for peak RSS: apt-get install time")
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} not found: build it first (cargo build --release)")
     print(f"binary: {os.path.realpath(BIN)}")
