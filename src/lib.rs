@@ -16,6 +16,7 @@ pub mod error;
 pub mod exit;
 pub mod explain;
 pub mod net;
+pub mod oauth;
 pub mod probe;
 pub mod providers;
 pub mod render;

@@ -140,7 +140,7 @@ pub static RULES: &[Rule] = &[
         C::AuthDisabledByPolicy,
         When::reply().any(&["basic authentication is disabled", "basic auth is disabled", "basicauthblocked"]),
         "Microsoft refused the password: basic authentication is disabled for this account",
-        "Password (basic) SMTP AUTH is off for this tenant or mailbox. Switch the client to OAuth 2.0 (XOAUTH2 with the SMTP.Send permission), which keeps working. While Microsoft still allows it, an administrator can re-enable SMTP AUTH for the mailbox (`Set-CASMailbox <user> -SmtpClientAuthenticationDisabled $false`), but Microsoft has announced that basic authentication for SMTP AUTH in Exchange Online is disabled by default for existing tenants after December 2026 (Message Center MC786329, timeline revised January 2026; text last verified 2026-11-25), so plan the move to OAuth now. Outlook.com/Hotmail personal accounts accept only OAuth.",
+        "What changed: Microsoft is retiring basic authentication (user name and password) for SMTP AUTH in Exchange Online, and it is already off for this tenant or mailbox. When: it is disabled by default for existing tenants after December 2026 (Message Center MC786329, timeline revised January 2026; text last verified 2026-11-25). For good: switch the client to OAuth 2.0 (XOAUTH2 with the SMTP.Send permission; try it with `smtp-doctor check ADDRESS --oauth microsoft --client-id ID`). While Microsoft still allows it: an Exchange administrator can allow basic authentication for SMTP in the authentication policy assigned to the user (`Set-AuthenticationPolicy <policy> -AllowBasicAuthSmtp`; security defaults must be off) and enable SMTP AUTH for the mailbox (`Set-CASMailbox <user> -SmtpClientAuthenticationDisabled $false`). Outlook.com/Hotmail personal accounts accept only OAuth (since September 16, 2024).",
         MS_BASIC_AUTH_RETIREMENT,
     ),
     err(
@@ -148,7 +148,7 @@ pub static RULES: &[Rule] = &[
         C::OauthRequired,
         When::signal(S::OnlyOAuthOffered).or(&When::reply().enhanced(&["5.7.30"])),
         "No password can work here: the server accepts only OAuth (XOAUTH2/OAUTHBEARER)",
-        "Get an OAuth access token for this account and pass it with --token-file/--token-stdin/SMTP_DOCTOR_TOKEN, in a client that supports XOAUTH2. Microsoft's 5.7.30 (basic authentication is not supported) means the same: Outlook.com/Hotmail personal accounts, and tenants where basic authentication has been retired, accept only OAuth 2.0; if the client cannot do OAuth, use a relay or Microsoft Graph instead.",
+        "Get an OAuth access token for this account and pass it with --token-file/--token-stdin/SMTP_DOCTOR_TOKEN, in a client that supports XOAUTH2. Microsoft's 5.7.30 (basic authentication is not supported) means the same: Outlook.com/Hotmail personal accounts (since September 16, 2024), and tenants where basic authentication has been retired, accept only OAuth 2.0; if the client cannot do OAuth, use a relay or Microsoft Graph instead.",
         Some("https://www.rfc-editor.org/rfc/rfc7628"),
     ),
     // A failed XOAUTH2/OAUTHBEARER exchange (pasted text) means the token was
@@ -167,7 +167,7 @@ pub static RULES: &[Rule] = &[
         C::WrongCredentials,
         When::reply().any(&["badcredentials", "username and password not accepted"]),
         "Google did not accept this user name and password",
-        "Check the user name is the full address and retype the password. Google accounts with 2-Step Verification need an app password (https://myaccount.google.com/apppasswords); accounts without it can no longer log in with the normal password from mail apps, so turn on 2-Step Verification and create one, or use OAuth.",
+        "Check the user name is the full address and retype the password. Google accounts with 2-Step Verification need an app password (https://myaccount.google.com/apppasswords); accounts without it can no longer log in with the normal password from mail apps (personal accounts since May 30, 2022; Google Workspace accounts since the turn-off that began September 30, 2024), so turn on 2-Step Verification and create one, or use OAuth.",
         Some("https://support.google.com/mail/?p=BadCredentials"),
     ),
     err(
