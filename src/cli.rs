@@ -28,7 +28,8 @@ macro_rules! check_examples {
         "Examples:
   SMTP_DOCTOR_PASSWORD='app password' smtp-doctor check alice@gmail.com
   smtp-doctor check alice@example.com --host mail.example.com --port 465 --password-file ~/.smtp-pass
-  printf %s \"$TOKEN\" | smtp-doctor check bob@outlook.com --mechanism XOAUTH2 --token-stdin --format json"
+  printf %s \"$TOKEN\" | smtp-doctor check bob@outlook.com --mechanism XOAUTH2 --token-stdin --format json
+  smtp-doctor check alice@contoso.com --oauth microsoft --client-id 11111111-2222-3333-4444-555555555555"
     };
 }
 
@@ -61,6 +62,8 @@ pub enum ColorArg {
     Never,
 }
 
+// Parsed once per run: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Connect, start TLS and log in (never sends a message), then diagnose.
@@ -71,6 +74,13 @@ pub enum Command {
         after_long_help = "Examples:\n  smtp-doctor explain ticket.txt\n  pbpaste | smtp-doctor explain --format json\n\nThe exit code is that of the category found (0 when the text shows success)."
     )]
     Explain(ExplainArgs),
+    /// Lint an OAuth access token (or a whole XOAUTH2 string) offline, without using it.
+    #[command(after_long_help = concat!(
+        "Examples:\n  smtp-doctor token --token-file token.txt --user alice@contoso.com\n  printf %s \"$TOKEN\" | smtp-doctor token --token-stdin --format json\n\n",
+        "The JWT payload is decoded without verifying its signature; the server still decides.\n\n",
+        exit_codes!()
+    ))]
+    Token(TokenArgs),
     /// Run the live check against built-in loopback servers that replay real provider replies.
     #[command(
         after_long_help = "Starts four SMTP servers on 127.0.0.1 (a Gmail account that needs an app password, a Microsoft 365 tenant with SMTP AUTH disabled, a STARTTLS port spoken to with implicit TLS, and a healthy server) and checks each with the same code as `check`. No account and no network needed."
@@ -86,6 +96,13 @@ pub enum Command {
         after_long_help = "Example:\n  smtp-doctor man > /usr/local/share/man/man1/smtp-doctor.1 && man smtp-doctor"
     )]
     Man,
+}
+
+/// `--oauth`: whose identity platform signs in for `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OAuthProvider {
+    /// Microsoft identity platform (Entra ID; Exchange Online and Outlook.com), device-code flow.
+    Microsoft,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +195,25 @@ pub struct CheckArgs {
     /// Read an OAuth access token from standard input.
     #[arg(long, conflicts_with = "password_stdin")]
     pub token_stdin: bool,
+    /// Sign in with OAuth first (device-code flow: open a URL, type a code) and log in with XOAUTH2.
+    /// Without --host, Microsoft 365 addresses are checked at smtp.office365.com.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PROVIDER",
+        requires = "client_id",
+        conflicts_with_all = ["password_file", "password_stdin", "token_file", "token_stdin"]
+    )]
+    pub oauth: Option<OAuthProvider>,
+    /// Application (client) ID of the app registration to sign in with (--oauth).
+    #[arg(long, value_name = "ID", requires = "oauth")]
+    pub client_id: Option<String>,
+    /// Tenant to sign in to (--oauth): a tenant id or domain, `organizations`, `common` or `consumers` [default: organizations].
+    #[arg(long, value_name = "TENANT", requires = "oauth")]
+    pub tenant: Option<String>,
+    /// Identity platform base URL (--oauth) [default: https://login.microsoftonline.com]; http:// only for loopback.
+    #[arg(long, value_name = "URL", requires = "oauth")]
+    pub authority: Option<String>,
     /// Name to send with EHLO [default: localhost].
     #[arg(long, value_name = "NAME", default_value = "localhost")]
     pub ehlo_name: String,
@@ -188,6 +224,22 @@ pub struct ExplainArgs {
     /// File with the pasted text; `-` or nothing reads standard input.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The SMTP user name the token must belong to.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Read the token (or base64 XOAUTH2 string) from this file (first line).
+    #[arg(long, value_name = "PATH", conflicts_with = "token_stdin")]
+    pub token_file: Option<PathBuf>,
+    /// Read the token from standard input.
+    #[arg(long)]
+    pub token_stdin: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,

@@ -27,6 +27,7 @@ pub mod stage;
 
 pub use commands::check::{plan_check, CheckPlan, DEFAULT_AUTH_TIMEOUT, DEFAULT_TIMEOUT};
 pub use commands::explain::explain_bytes;
+pub use commands::token::token_report;
 
 use cli::{Cli, Command};
 use error::Error;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Demo(args) => commands::demo::run(&args, cli.color),
         Command::Completions(args) => commands::shell::completions(args.shell),
         Command::Man => commands::shell::man(),
+        Command::Token(args) => commands::token::run(&args, cli.color),
     };
     match result {
         Ok(status) => status,

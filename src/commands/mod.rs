@@ -4,6 +4,7 @@ pub mod check;
 pub mod demo;
 pub mod explain;
 pub mod shell;
+pub mod token;
 
 use crate::cli::ColorArg;
 use crate::error::Error;

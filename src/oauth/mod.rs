@@ -1,4 +1,19 @@
-//! OAuth readiness. For now: the dated provider policies that make OAuth
-//! necessary (`policy`), quoted by the catalogue.
+//! OAuth readiness: offline token lint (`smtp-doctor token`), the RFC 8628
+//! device-code sign-in behind `check --oauth microsoft`, and the dated
+//! provider policies that make OAuth necessary.
+//!
+//! - `jwt`: classify a token and decode JWT claims (RFC 7519), no signature check;
+//! - `xoauth2`: recognise and check a whole base64 XOAUTH2 initial response;
+//! - `lint`: the checks (audience, SMTP permission, user, exp/nbf) → diagnoses;
+//! - `device`: the device authorization grant over HTTPS (ureq, rustls/ring);
+//! - `catalogue`: the OAuth findings (id, category, summary, remediation);
+//! - `policy`: provider retirement dates the catalogue quotes.
+//!
+//! Tokens, device codes and refresh tokens are `Secret`s or dropped at once:
+//! no function here formats one into text.
 
+pub mod catalogue;
+pub mod jwt;
+pub mod lint;
 pub mod policy;
+pub mod xoauth2;
