@@ -1,13 +1,15 @@
 //! `smtp-doctor check`: plan the endpoint, load the secret, probe, diagnose, render.
 
 use super::write_report;
-use crate::cli::{CheckArgs, ColorArg, MechanismArg, TlsArg};
+use crate::cli::{CheckArgs, ColorArg, MechanismArg, OAuthProvider, TlsArg};
 use crate::diagnose::{classify, primary_category, Signal};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::net::tls::TrustAnchors;
+use crate::oauth::{device, lint};
 use crate::probe::{self, Endpoint, ProbeOptions, TlsMode};
 use crate::report::{Report, Target};
+use crate::secret::Credential;
 use crate::smtp::sasl::Mechanism;
 use crate::{credentials, discovery};
 use std::time::Duration;
@@ -18,6 +20,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// its anvil penalty grows to 15 s for repeated failures from one address, so
 /// a wrong password must not turn into a timeout.
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(16);
+
+/// Microsoft 365's submission host, for `--oauth microsoft` addresses the
+/// provider table does not know (custom domains of Exchange Online tenants).
+pub const MICROSOFT_365_HOST: &str = "smtp.office365.com";
 
 /// The endpoint, user and options a `check` runs with.
 pub struct CheckPlan {
@@ -59,7 +65,18 @@ pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
         }
         (None, Some(address)) => {
             let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-            discovery::candidate(domain, args.port, tls)
+            match discovery::candidate(domain, args.port, tls) {
+                (_, discovery::Source::Guess) if args.oauth == Some(OAuthProvider::Microsoft) => {
+                    let tls = tls.unwrap_or_else(|| args.port.map_or(TlsMode::StartTls, discovery::default_tls));
+                    let endpoint = Endpoint {
+                        host: MICROSOFT_365_HOST.into(),
+                        port: args.port.unwrap_or_else(|| discovery::default_port(tls)),
+                        tls,
+                    };
+                    (endpoint, discovery::Source::ProviderTable)
+                }
+                found => found,
+            }
         }
         (None, None) => {
             return Err(Error::usage_hint(
@@ -75,6 +92,16 @@ pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
         MechanismArg::CramMd5 => Some(Mechanism::CramMd5),
         MechanismArg::Xoauth2 => Some(Mechanism::XOAuth2),
         MechanismArg::Oauthbearer => Some(Mechanism::OAuthBearer),
+    };
+    let mechanism = match (args.oauth, mechanism) {
+        (None, m) => m,
+        (Some(_), None) => Some(Mechanism::XOAuth2),
+        (Some(_), Some(m)) if m.uses_token() => Some(m),
+        (Some(_), Some(m)) => {
+            return Err(Error::usage(format!(
+                "--oauth logs in with a token: --mechanism {m} takes a password (use XOAUTH2 or OAUTHBEARER)"
+            )))
+        }
     };
     let user = args.user.clone().or_else(|| args.address.clone());
     Ok(CheckPlan {
@@ -94,14 +121,54 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         Some(path) => TrustAnchors::from_pem_file(path).map_err(Error::usage)?,
         None => TrustAnchors::webpki(),
     };
-    let credential = credentials::load(&credentials::Sources {
-        password_file: args.password_file.as_deref(),
-        password_stdin: args.password_stdin,
-        token_file: args.token_file.as_deref(),
-        token_stdin: args.token_stdin,
-        prompt_for: plan.target.user.as_deref(),
-        wants_token: plan.mechanism.is_some_and(Mechanism::uses_token),
-    })?;
+    let flow = match (args.oauth, &args.client_id) {
+        (Some(OAuthProvider::Microsoft), Some(client_id)) => {
+            if plan.target.user.is_none() {
+                return Err(Error::usage_hint(
+                    "--oauth needs the user name the token is for",
+                    "pass the ADDRESS or --user",
+                ));
+            }
+            Some(
+                device::FlowConfig::new(
+                    args.authority.as_deref(),
+                    args.tenant.as_deref(),
+                    client_id,
+                )
+                .map_err(Error::usage)?,
+            )
+        }
+        _ => None,
+    };
+    let credential = match &flow {
+        Some(flow) => match sign_in(flow) {
+            Ok(token) => Some(Credential::Token(token)),
+            Err(diagnosis) => {
+                // No token, so no SMTP session: the sign-in failure is the result.
+                let report = Report {
+                    category: primary_category(std::slice::from_ref(&diagnosis)),
+                    target: Some(plan.target),
+                    endpoints: Some(Vec::new()),
+                    diagnoses: vec![*diagnosis],
+                    verbose: args.verbose,
+                };
+                write_report(&report, args.format, color)?;
+                return Ok(report.exit_status());
+            }
+        },
+        None => credentials::load(&credentials::Sources {
+            password_file: args.password_file.as_deref(),
+            password_stdin: args.password_stdin,
+            token_file: args.token_file.as_deref(),
+            token_stdin: args.token_stdin,
+            prompt_for: plan.target.user.as_deref(),
+            wants_token: plan.mechanism.is_some_and(Mechanism::uses_token),
+        })?,
+    };
+    let oauth_token = match (&flow, &credential) {
+        (Some(_), Some(Credential::Token(t))) => Some(t.clone()),
+        _ => None,
+    };
     if credential.is_some() && plan.target.user.is_none() {
         return Err(Error::usage_hint(
             "a secret was given but no user name",
@@ -141,8 +208,18 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
             }
         }
     }
-    let diagnoses = classify(&observations);
+    let mut diagnoses = classify(&observations);
     let category = primary_category(&diagnoses);
+    if let (Some(token), false) = (&oauth_token, category == crate::diagnose::Category::Ok) {
+        // The server refused the token we just got: say what the token says,
+        // after the server's own verdict (which stays the primary diagnosis).
+        diagnoses.extend(lint::lint(
+            token,
+            plan.target.user.as_deref(),
+            lint::unix_now(),
+        ));
+        diagnoses.sort_by_key(|d| d.severity);
+    }
     let report = Report {
         target: Some(plan.target),
         endpoints: Some(vec![probe_report]),
@@ -152,4 +229,24 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     };
     write_report(&report, args.format, color)?;
     Ok(report.exit_status())
+}
+
+/// Runs the device-code flow, talking to the user on stderr (stdout is the report).
+fn sign_in(
+    flow: &device::FlowConfig,
+) -> Result<crate::secret::Secret, Box<crate::diagnose::Diagnosis>> {
+    let mut prompt = |p: &device::Prompt| {
+        eprintln!(
+            "To sign in, open {} in a browser and enter the code {} (it expires in {} min).",
+            p.verification_uri,
+            p.user_code,
+            p.expires_in.div_ceil(60)
+        );
+        eprintln!(
+            "Waiting for the sign-in; the token is used for this check only and never stored…"
+        );
+    };
+    let token = device::sign_in(flow, &mut device::RealPacer, &mut prompt)?;
+    eprintln!("Signed in; checking the SMTP login with XOAUTH2.");
+    Ok(token)
 }

@@ -13,6 +13,7 @@
 //! no function here formats one into text.
 
 pub mod catalogue;
+pub mod device;
 pub mod jwt;
 pub mod lint;
 pub mod policy;
