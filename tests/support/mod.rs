@@ -1,8 +1,10 @@
 //! Shared support for the end-to-end and interop tests: a scripted fake SMTP
-//! server, a test PKI generated at run time, and the secret-leak check.
+//! server, a scripted OAuth identity endpoint, a test PKI generated at run
+//! time, and the secret-leak check.
 #![allow(dead_code)]
 
 pub mod certs;
 pub mod fake_smtp;
+pub mod identity_mock;
 pub mod leak;
 pub mod schema;
