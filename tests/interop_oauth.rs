@@ -1,0 +1,85 @@
+//! Interop: the device-code flow of `check --oauth microsoft` (identity
+//! endpoint mocked on loopback) feeding the harness's real XOAUTH2 listener
+//! (127.0.0.1:11006, user alice@example.test, token ya29.harness-token-alice).
+//!
+//! Needs the harness running (`.ci/run` starts it). Run with
+//! `SMTP_DOCTOR_HARNESS=/path/to/harness cargo test --test interop_oauth -- --ignored`.
+
+mod support;
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use support::identity_mock::{pending, success, IdentityMock, DEVICE_CODE, REFRESH_TOKEN};
+
+const USER: &str = "alice@example.test";
+const GOOD_TOKEN: &str = "ya29.harness-token-alice";
+const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+
+fn harness_ca() -> PathBuf {
+    let dir = std::env::var_os("SMTP_DOCTOR_HARNESS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/harness"))
+        });
+    let ca = dir.join("run/certs/ca.pem");
+    assert!(ca.exists(), "{} missing: is the harness up?", ca.display());
+    ca
+}
+
+/// Runs the check with a token from the mock; (exit code, JSON).
+fn check_with_device_token(token: &str) -> (i32, Value) {
+    let idp = IdentityMock::new(0, 900)
+        .token_responses(vec![pending(), success(token)])
+        .spawn();
+    let out = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))
+        .args(["check", USER, "--host", "127.0.0.1", "--port", "11006"])
+        .args(["--tls", "starttls", "--cafile"])
+        .arg(harness_ca())
+        .args(["--format", "json", "--verbose", "--oauth", "microsoft"])
+        .args(["--client-id", CLIENT_ID, "--authority", &idp.authority()])
+        .stdin(Stdio::null())
+        .env_remove("SMTP_DOCTOR_PASSWORD")
+        .env_remove("SMTP_DOCTOR_TOKEN")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run smtp-doctor");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    for secret in [token, DEVICE_CODE, REFRESH_TOKEN] {
+        support::leak::assert_no_leak(USER, secret, &[("stdout", &stdout), ("stderr", &stderr)]);
+    }
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    let code = out.status.code().expect("exit code");
+    assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
+    assert_eq!(idp.token_polls(), 2, "{stderr}");
+    println!(
+        "device flow + harness XOAUTH2: {} exit {code}",
+        json["category"]
+    );
+    (code, json)
+}
+
+#[test]
+#[ignore = "needs ../shared/harness running (up.sh); .ci/run runs it"]
+fn device_flow_token_logs_in_to_the_harness() {
+    let (code, json) = check_with_device_token(GOOD_TOKEN);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["category"], "ok");
+    assert_eq!(json["endpoints"][0]["mechanism"], "XOAUTH2");
+}
+
+#[test]
+#[ignore = "needs ../shared/harness running (up.sh); .ci/run runs it"]
+fn refused_device_flow_token_is_diagnosed() {
+    let (code, json) = check_with_device_token("ya29.expired-token");
+    assert_eq!(code, 5, "{json:#}");
+    let ids: Vec<&str> = json["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"token-opaque"), "{ids:?}");
+}
