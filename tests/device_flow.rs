@@ -267,6 +267,7 @@ fn run_check(smtp_port: u16, authority: &str) -> Run {
     }
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{stdout}\n{stderr}"));
+    support::schema::assert_valid(&json);
     let code = status.code().expect("exit code");
     assert_eq!(
         json["exit_code"].as_i64(),

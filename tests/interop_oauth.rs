@@ -51,6 +51,7 @@ fn check_with_device_token(token: &str) -> (i32, Value) {
     }
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    support::schema::assert_valid(&json);
     let code = out.status.code().expect("exit code");
     assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
     assert_eq!(idp.token_polls(), 2, "{stderr}");

@@ -82,6 +82,7 @@ fn run(secret: &str, source: Source, extra: &[&str]) -> (i32, Value, String, Str
     let code = out.status.code().unwrap();
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    support::schema::assert_valid(&json);
     assert_eq!(json["version"], 1);
     assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
     (code, json, stdout, stderr)
