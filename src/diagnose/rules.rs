@@ -195,6 +195,14 @@ pub static RULES: &[Rule] = &[
         MS_SMTP_AUTH,
     ),
     err(
+        "microsoft-outbound-spam-hold",
+        C::AccountActionRequired,
+        When::reply().any(&["outboundspamexception", "wascl useraction verdict"]),
+        "Microsoft held this message as suspected spam: the account must be verified or unblocked before it can send",
+        "Sign in to Outlook on the web with this account and complete any verification it asks for (a phone number or a captcha; \"HipNotify\" and \"RefuseQuota\" mean exactly that), then send one message from the browser. New or unverified Outlook.com accounts have low sending limits; a Microsoft 365 administrator can release a restricted user in the Defender portal.",
+        Some("https://learn.microsoft.com/en-us/defender-office-365/outbound-spam-restore-restricted-users"),
+    ),
+    err(
         "microsoft-tenant-blocked",
         C::AccountActionRequired,
         When::reply().any(&["5.7.705", "tenant has exceeded threshold", "5.1.8", "bad outbound sender", "account has been blocked", "restricted from sending", "5.7.501", "5.7.502", "5.7.503", "spam abuse detected"]),
@@ -245,6 +253,14 @@ pub static RULES: &[Rule] = &[
         Some("https://service.mail.qq.com/detail/0/75"),
     ),
     err(
+        "smtp-service-disabled-in-account",
+        C::AuthDisabledByPolicy,
+        When::reply().any(&["user has no permission", "service is not open", "smtp service is not enabled", "smtp access is disabled", "smtp access disabled", "does not have access rights to this service", "请开启", "开启smtp", "smtp服务未开启", "pop3/smtp service"]),
+        "SMTP access is turned off in this account's settings",
+        "Open the mailbox's web settings and enable SMTP (NetEase 163/126 and QQ: Settings → POP3/SMTP/IMAP → enable the SMTP service; Yandex: Settings → Mail clients; Zoho: Settings → Mail Accounts → IMAP/POP/SMTP access). Most of these providers then want an authorization code or app password instead of the account password.",
+        None,
+    ),
+    err(
         "ses-address-not-verified",
         C::SenderNotPermitted,
         When::reply().any(&["email address is not verified", "email address not verified", "identity is not verified", "identities failed the check"]),
@@ -267,6 +283,14 @@ pub static RULES: &[Rule] = &[
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,
+    ),
+    err(
+        "mailgun-sandbox-recipient-not-authorized",
+        C::RelayDenied,
+        When::reply().any(&["sandbox subdomains are for test purposes", "add the address to authorized recipients"]),
+        "Mailgun's sandbox domain delivers only to authorized recipients, and this recipient is not one",
+        "Add and verify your own sending domain in Mailgun (Sending → Domains) and send from it, or, for tests, add the recipient under the sandbox domain's Authorized Recipients and have them confirm the invitation.",
+        Some("https://help.mailgun.com/hc/en-us/articles/217531258-Authorized-Recipients"),
     ),
     err(
         "unauthorized-ip-address",
@@ -312,7 +336,7 @@ pub static RULES: &[Rule] = &[
     err(
         "sender-address-not-owned",
         C::SenderNotPermitted,
-        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified"]),
+        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified", "local user only", "same as authorization user", "must be same as", "dmarc policy"]),
         "You logged in, but may not send with this From address",
         "Send with the address of the account you log in with, or add the other address as a verified alias/\"send as\" identity in the provider's settings.",
         None,
@@ -328,7 +352,7 @@ pub static RULES: &[Rule] = &[
     err(
         "auth-mechanism-not-supported",
         C::NoCommonAuthMechanism,
-        When::reply().any(&["unrecognized authentication type", "unrecognised authentication type", "mechanism not supported", "unsupported authentication mechanism", "no supported authentication", "no compatible authentication", "mechanism is too weak", "authentication mechanism is not supported", "no suitable authentication", "no authentication mechanisms"]).or(&When::reply().codes(534, 504)),
+        When::reply().any(&["unrecognized authentication type", "unrecognised authentication type", "mechanism not supported", "unsupported authentication mechanism", "no supported authentication", "no compatible authentication", "mechanism is too weak", "authentication mechanism is not supported", "no suitable authentication", "no authentication mechanisms", "invalid authentication mechanism"]).or(&When::reply().codes(534, 504)),
         "The server does not support (or does not allow) the authentication mechanism the client used",
         "Let the client choose a mechanism the server lists in its EHLO reply (e.g. LOGIN when PLAIN is refused); a 534 means the mechanism is too weak for this server, so use TLS and PLAIN or LOGIN. Servers offering only NTLM or GSSAPI need a client that speaks them, or an administrator who enables basic auth on the connector.",
         RFC4954,
@@ -400,7 +424,7 @@ pub static RULES: &[Rule] = &[
     err(
         "auth-required",
         C::AuthRequired,
-        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "unauthenticated sender"]).or(&When::reply().code(530)),
+        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "unauthenticated sender", "auth first"]).or(&When::reply().code(530)),
         "The server requires authentication before it accepts mail",
         "Enable SMTP authentication in the client with your full address and password (or app password) and use the submission port (587 with STARTTLS or 465 with TLS). If the client already logs in, the login failed earlier: look for the AUTH error before this one.",
         RFC4954,

@@ -239,6 +239,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "no mechanism available",
             "no form of authorisation",
             "no form of authorization",
+            "no authentication mechansims",
+            "supported by both server and client",
         ],
     ),
     (
@@ -317,6 +319,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "refused to connect",
             "connectexception: connection refused",
             "connection was refused",
+            "\"errno\":-111",
+            "errno: -111",
         ],
     ),
     (
