@@ -3,6 +3,7 @@
 //! Guidelines: every flag has a one-line `///` summary; secrets never come
 //! from a flag value (CONTRACT.md "Secrets"); defaults are stated in help.
 
+use crate::diagnose::Category;
 use crate::render::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -29,7 +30,37 @@ macro_rules! check_examples {
   SMTP_DOCTOR_PASSWORD='app password' smtp-doctor check alice@gmail.com
   smtp-doctor check alice@example.com --host mail.example.com --port 465 --password-file ~/.smtp-pass
   printf %s \"$TOKEN\" | smtp-doctor check bob@outlook.com --mechanism XOAUTH2 --token-stdin --format json
-  smtp-doctor check alice@contoso.com --oauth microsoft --client-id 11111111-2222-3333-4444-555555555555"
+  smtp-doctor check alice@contoso.com --oauth microsoft --client-id 11111111-2222-3333-4444-555555555555
+  smtp-doctor check --batch accounts.csv --jobs 8 --per-host 2 --format json
+  smtp-doctor check canary@example.com --password-file wrong.txt --expect wrong-credentials
+  smtp-doctor check alice@example.com --password-file pw.txt --format nagios --cert-warn 21 --cert-crit 7"
+    };
+}
+
+/// How `check --batch`, `--expect` and `--format nagios` exit; shown in `--help`.
+macro_rules! batch_help {
+    () => {
+        "Batch files (--batch FILE): CSV with a header line, or JSON Lines (one object per line);
+.jsonl/.ndjson/.json or a first byte `{` mean JSON Lines. Columns: address (required),
+host, port, tls, user, mechanism, expect, and exactly one secret per account:
+password_env / token_env (the NAME of an environment variable), password_file /
+token_file (a path, relative to the batch file), or an inline password / token column,
+which is refused unless the batch file is mode 0600. Command-line flags (--host, --port,
+--tls, --cafile, --timeout, ...) are defaults for columns left empty. An account (user at
+host) listed twice is refused. Each account gets one AUTH attempt; a host that answers
+rate-limited or server-temporary-failure is backed off: its remaining accounts are
+reported as skipped, not tried. --per-host and the back-off count per host name, all
+ports together.
+
+Batch exit code: the worst account's code in the order 2 > 1 > 3 > 4 > 5 > 6 > 7 > 0.
+--expect CATEGORY (or an `expect` column): an account whose category is the expected one
+counts as 0; one that is `ok` although something else was expected counts as 1.
+
+--format nagios (--monitoring): one status line with perfdata; exit 0 OK (logged in,
+or the --expect category), 1 WARNING (certificate expires within --cert-warn days,
+a warning diagnosis, or a temporary refusal: rate-limited, server-temporary-failure),
+2 CRITICAL (any other category, or the certificate expires within --cert-crit days),
+3 UNKNOWN (usage error: smtp-doctor could not check)."
     };
 }
 
@@ -67,8 +98,8 @@ pub enum ColorArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Connect, start TLS and log in (never sends a message), then diagnose.
-    #[command(after_long_help = concat!(check_examples!(), "\n\n", exit_codes!()))]
-    Check(CheckArgs),
+    #[command(after_long_help = concat!(check_examples!(), "\n\n", batch_help!(), "\n\n", exit_codes!()))]
+    Check(Box<CheckArgs>),
     /// Diagnose a pasted error message, log or transcript, offline.
     #[command(
         after_long_help = "Examples:\n  smtp-doctor explain ticket.txt\n  pbpaste | smtp-doctor explain --format json\n\nThe exit code is that of the category found (0 when the text shows success)."
@@ -150,7 +181,27 @@ pub enum MechanismArg {
     Oauthbearer,
 }
 
-#[derive(Debug, Args)]
+/// `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Stage lines, diagnoses and a result line (batch: one line per account and a summary).
+    Text,
+    /// The v1 JSON document (batch: JSON Lines, one document per account, then a summary line).
+    Json,
+    /// One monitoring-plugins status line with perfdata (Nagios, Icinga, Zabbix, Uptime Kuma).
+    Nagios,
+}
+
+impl From<CheckFormat> for Format {
+    fn from(f: CheckFormat) -> Format {
+        match f {
+            CheckFormat::Json => Format::Json,
+            CheckFormat::Text | CheckFormat::Nagios => Format::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// The account, user@domain: default user name, and where discovery starts without --host.
     #[arg(value_name = "ADDRESS")]
@@ -179,10 +230,31 @@ pub struct CheckArgs {
     pub timeout: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: CheckFormat,
+    /// Same as --format nagios.
+    #[arg(long)]
+    pub monitoring: bool,
     /// Include the SMTP transcript (secrets are replaced by <redacted>).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Check every account listed in FILE (CSV with a header, or JSON Lines); see below.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["address", "password_file", "password_stdin", "token_file", "token_stdin"])]
+    pub batch: Option<PathBuf>,
+    /// Batch: how many checks run at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub jobs: u16,
+    /// Batch: at most N connections to one host name at a time (the first check of a host runs alone).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub per_host: u16,
+    /// Exit 0 when the result is this category (e.g. a canary whose wrong password must keep failing).
+    #[arg(long, value_name = "CATEGORY", value_parser = parse_category)]
+    pub expect: Option<Category>,
+    /// Nagios: WARNING when the certificate expires in fewer than DAYS days.
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    pub cert_warn: i64,
+    /// Nagios: CRITICAL when the certificate expires in fewer than DAYS days.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub cert_crit: i64,
     /// Read the password from this file (first line).
     #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
     pub password_file: Option<PathBuf>,
@@ -245,6 +317,24 @@ pub struct TokenArgs {
     pub format: Format,
 }
 
+impl CheckArgs {
+    /// `--format`, with `--monitoring` meaning `nagios`.
+    pub fn output_format(&self) -> CheckFormat {
+        if self.monitoring {
+            CheckFormat::Nagios
+        } else {
+            self.format
+        }
+    }
+}
+
+fn parse_category(s: &str) -> Result<Category, String> {
+    Category::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        format!("unknown category; one of: {}", names.join(", "))
+    })
+}
+
 fn parse_timeout(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
@@ -293,5 +383,7 @@ mod tests {
         assert!(help.starts_with("Examples:"), "{help}");
         assert!(help.contains("--password-file"), "{help}");
         assert!(help.ends_with(exit_codes!()));
+        assert!(help.contains("2 > 1 > 3 > 4 > 5 > 6 > 7 > 0"), "{help}");
+        assert!(help.contains("3 UNKNOWN"), "{help}");
     }
 }

@@ -91,9 +91,15 @@ pub fn warn_if_shared(flag: &str, path: &Path) {
     let _ = (flag, path);
 }
 
-/// The first line of a file, without its line ending.
+/// The first line of a file, after a warning when others can read it.
 fn read_file(flag: &'static str, path: &Path) -> Result<Secret, Error> {
     warn_if_shared(flag, path);
+    read_secret_file(flag, path)
+}
+
+/// The first line of a file, without its line ending. `flag` names where the
+/// path came from (`--password-file`, a batch file's `password_file` column).
+pub fn read_secret_file(flag: &'static str, path: &Path) -> Result<Secret, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         what: flag,
         path: path.display().to_string(),

@@ -6,6 +6,7 @@
 //! catalogue; `discovery` picks the endpoint when only an address is given.
 //! `commands` holds one module per subcommand.
 
+pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
@@ -29,12 +30,15 @@ pub use commands::check::{plan_check, CheckPlan, DEFAULT_AUTH_TIMEOUT, DEFAULT_T
 pub use commands::explain::explain_bytes;
 pub use commands::token::token_report;
 
-use cli::{Cli, Command};
+use cli::{CheckFormat, Cli, Command};
 use error::Error;
-use exit::ExitStatus;
+use exit::{ExitStatus, PluginState};
 
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> ExitStatus {
+    let nagios =
+        matches!(&cli.command, Command::Check(a) if a.output_format() == CheckFormat::Nagios);
+    let color = cli.color;
     let result = match cli.command {
         Command::Check(args) => commands::check::run(&args, cli.color),
         Command::Explain(args) => commands::explain::run(&args, cli.color),
@@ -46,6 +50,17 @@ pub fn run(cli: Cli) -> ExitStatus {
     match result {
         Ok(status) => status,
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Usage,
+        Err(e) if nagios => {
+            // Monitoring-plugins convention: a check that could not run is UNKNOWN (3).
+            let message = match e.hint() {
+                Some(hint) => format!("{e} ({hint})"),
+                None => e.to_string(),
+            };
+            let mut buf = Vec::new();
+            let _ = render::nagios::render_unknown(&message, &mut buf);
+            let _ = commands::write_stdout(&buf, color);
+            ExitStatus::Plugin(PluginState::Unknown)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             if let Some(hint) = e.hint() {

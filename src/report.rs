@@ -26,4 +26,53 @@ impl Report {
     pub fn exit_status(&self) -> ExitStatus {
         self.category.exit_status()
     }
+
+    /// The exit status under `--expect`: healthy when the category is the
+    /// expected one; an unexpected `ok` is a problem (exit 1), never 0.
+    pub fn exit_status_expecting(&self, expect: Option<Category>) -> ExitStatus {
+        match expect {
+            Some(e) if e == self.category => ExitStatus::Healthy,
+            Some(_) if self.category == Category::Ok => ExitStatus::Problem,
+            _ => self.exit_status(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(category: Category) -> Report {
+        Report {
+            target: None,
+            endpoints: None,
+            diagnoses: Vec::new(),
+            category,
+            verbose: false,
+        }
+    }
+
+    #[test]
+    fn expect_turns_the_expected_category_into_exit_0() {
+        let wrong = report(Category::WrongCredentials);
+        assert_eq!(wrong.exit_status_expecting(None), ExitStatus::Credentials);
+        assert_eq!(
+            wrong.exit_status_expecting(Some(Category::WrongCredentials)),
+            ExitStatus::Healthy
+        );
+        assert_eq!(
+            wrong.exit_status_expecting(Some(Category::RateLimited)),
+            ExitStatus::Credentials
+        );
+        // A canary that suddenly logs in must not pass.
+        let ok = report(Category::Ok);
+        assert_eq!(
+            ok.exit_status_expecting(Some(Category::WrongCredentials)),
+            ExitStatus::Problem
+        );
+        assert_eq!(
+            ok.exit_status_expecting(Some(Category::Ok)),
+            ExitStatus::Healthy
+        );
+    }
 }

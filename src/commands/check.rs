@@ -1,18 +1,20 @@
 //! `smtp-doctor check`: plan the endpoint, load the secret, probe, diagnose, render.
 
-use super::write_report;
-use crate::cli::{CheckArgs, ColorArg, MechanismArg, OAuthProvider, TlsArg};
+use super::write_stdout;
+use crate::cli::{CheckArgs, CheckFormat, ColorArg, MechanismArg, OAuthProvider, TlsArg};
 use crate::diagnose::{classify, primary_category, Signal};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::net::tls::TrustAnchors;
 use crate::oauth::{device, lint};
 use crate::probe::{self, Endpoint, ProbeOptions, TlsMode};
+use crate::render::{json, nagios, text};
 use crate::report::{Report, Target};
 use crate::secret::Credential;
 use crate::smtp::sasl::Mechanism;
 use crate::{credentials, discovery};
-use std::time::Duration;
+use std::io::Write;
+use std::time::{Duration, Instant};
 
 /// Default deadline of each stage.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,12 +117,131 @@ pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
     })
 }
 
-pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
-    let plan = plan_check(args)?;
-    let anchors = match &args.cafile {
-        Some(path) => TrustAnchors::from_pem_file(path).map_err(Error::usage)?,
-        None => TrustAnchors::webpki(),
+/// The trust anchors of `--cafile`, or the built-in roots.
+pub fn trust_anchors(args: &CheckArgs) -> Result<TrustAnchors, Error> {
+    match &args.cafile {
+        Some(path) => TrustAnchors::from_pem_file(path).map_err(Error::usage),
+        None => Ok(TrustAnchors::webpki()),
+    }
+}
+
+/// The probe options for `plan` with this credential (deadlines from `--timeout`).
+pub fn probe_options(
+    args: &CheckArgs,
+    plan: &CheckPlan,
+    credential: Option<Credential>,
+    anchors: TrustAnchors,
+) -> ProbeOptions {
+    ProbeOptions {
+        user: plan.target.user.clone(),
+        credential,
+        mechanism: plan.mechanism,
+        anchors,
+        timeout: args
+            .timeout
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64),
+        auth_timeout: args
+            .timeout
+            .map_or(DEFAULT_AUTH_TIMEOUT, Duration::from_secs_f64),
+        ehlo_name: args.ehlo_name.clone(),
+    }
+}
+
+/// Probes the plan's endpoint and diagnoses what happened; also returns the
+/// wall time of the check.
+pub async fn check_plan(
+    plan: CheckPlan,
+    options: &ProbeOptions,
+    verbose: bool,
+) -> (Report, Duration) {
+    let started = Instant::now();
+    let probe_report = probe::probe(&plan.endpoint, options).await;
+    let elapsed = started.elapsed();
+    let mut observations = probe::observe(&probe_report);
+    if plan.source == discovery::Source::Guess {
+        // A guessed host that does not resolve is worth saying so.
+        for o in &mut observations {
+            if matches!(o.signal, Signal::DnsNotFound | Signal::DnsFailure) {
+                o.detail = Some(format!(
+                    "{} was a guess from the address's domain; pass --host",
+                    plan.endpoint.host
+                ));
+            }
+        }
+    }
+    let diagnoses = classify(&observations);
+    let category = primary_category(&diagnoses);
+    let report = Report {
+        target: Some(plan.target),
+        endpoints: Some(vec![probe_report]),
+        diagnoses,
+        category,
+        verbose,
     };
+    (report, elapsed)
+}
+
+/// The `--cert-warn` / `--cert-crit` thresholds.
+pub fn thresholds(args: &CheckArgs) -> Result<nagios::Thresholds, Error> {
+    if args.cert_crit > args.cert_warn {
+        return Err(Error::usage(format!(
+            "--cert-crit {} is more than --cert-warn {}",
+            args.cert_crit, args.cert_warn
+        )));
+    }
+    Ok(nagios::Thresholds {
+        warn_days: args.cert_warn,
+        crit_days: args.cert_crit,
+    })
+}
+
+/// Writes one check's report in the `--format` asked for; returns the exit
+/// status (`--expect` applied; a plugin state for `--format nagios`).
+fn emit(
+    report: &Report,
+    args: &CheckArgs,
+    elapsed: Duration,
+    color: ColorArg,
+) -> Result<ExitStatus, Error> {
+    let th = thresholds(args)?;
+    let mut buf = Vec::new();
+    let status = match args.output_format() {
+        CheckFormat::Nagios => ExitStatus::Plugin(nagios::render_check(
+            report,
+            args.expect,
+            elapsed,
+            th,
+            &mut buf,
+        )?),
+        CheckFormat::Json => {
+            json::render_expecting(report, args.expect, true, &mut buf)?;
+            report.exit_status_expecting(args.expect)
+        }
+        CheckFormat::Text => {
+            text::render(report, true, &mut buf)?;
+            let status = report.exit_status_expecting(args.expect);
+            if let Some(e) = args.expect {
+                let verdict = if e == report.category {
+                    "met"
+                } else {
+                    "NOT met"
+                };
+                writeln!(buf, "expect: {e}: {verdict} (exit {})", status.code())?;
+            }
+            status
+        }
+    };
+    write_stdout(&buf, color)?;
+    Ok(status)
+}
+
+pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
+    if args.batch.is_some() {
+        return crate::batch::run(args, color);
+    }
+    thresholds(args)?;
+    let plan = plan_check(args)?;
+    let anchors = trust_anchors(args)?;
     let flow = match (args.oauth, &args.client_id) {
         (Some(OAuthProvider::Microsoft), Some(client_id)) => {
             if plan.target.user.is_none() {
@@ -152,8 +273,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                     diagnoses: vec![*diagnosis],
                     verbose: args.verbose,
                 };
-                write_report(&report, args.format, color)?;
-                return Ok(report.exit_status());
+                return emit(&report, args, Duration::ZERO, color);
             }
         },
         None => credentials::load(&credentials::Sources {
@@ -178,57 +298,25 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     if args.tls == Some(TlsArg::Implicit) && plan.endpoint.port == 587 {
         eprintln!("warning: port 587 normally uses STARTTLS, not implicit TLS (use --tls starttls or port 465)");
     }
-    let options = ProbeOptions {
-        user: plan.target.user.clone(),
-        credential,
-        mechanism: plan.mechanism,
-        anchors,
-        timeout: args
-            .timeout
-            .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64),
-        auth_timeout: args
-            .timeout
-            .map_or(DEFAULT_AUTH_TIMEOUT, Duration::from_secs_f64),
-        ehlo_name: args.ehlo_name.clone(),
-    };
+    let options = probe_options(args, &plan, credential, anchors);
+    let user = plan.target.user.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Output)?;
-    let probe_report = runtime.block_on(probe::probe(&plan.endpoint, &options));
-    let mut observations = probe::observe(&probe_report);
-    if plan.source == discovery::Source::Guess {
-        // A guessed host that does not resolve is worth saying so.
-        for o in &mut observations {
-            if matches!(o.signal, Signal::DnsNotFound | Signal::DnsFailure) {
-                o.detail = Some(format!(
-                    "{} was a guess from the address's domain; pass --host",
-                    plan.endpoint.host
-                ));
-            }
-        }
-    }
-    let mut diagnoses = classify(&observations);
-    let category = primary_category(&diagnoses);
-    if let (Some(token), false) = (&oauth_token, category == crate::diagnose::Category::Ok) {
+    let (mut report, elapsed) = runtime.block_on(check_plan(plan, &options, args.verbose));
+    if let (Some(token), false) = (
+        &oauth_token,
+        report.category == crate::diagnose::Category::Ok,
+    ) {
         // The server refused the token we just got: say what the token says,
         // after the server's own verdict (which stays the primary diagnosis).
-        diagnoses.extend(lint::lint(
-            token,
-            plan.target.user.as_deref(),
-            lint::unix_now(),
-        ));
-        diagnoses.sort_by_key(|d| d.severity);
+        report
+            .diagnoses
+            .extend(lint::lint(token, user.as_deref(), lint::unix_now()));
+        report.diagnoses.sort_by_key(|d| d.severity);
     }
-    let report = Report {
-        target: Some(plan.target),
-        endpoints: Some(vec![probe_report]),
-        diagnoses,
-        category,
-        verbose: args.verbose,
-    };
-    write_report(&report, args.format, color)?;
-    Ok(report.exit_status())
+    emit(&report, args, elapsed, color)
 }
 
 /// Runs the device-code flow, talking to the user on stderr (stdout is the report).

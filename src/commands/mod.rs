@@ -27,9 +27,15 @@ fn color_choice(color: ColorArg) -> anstream::ColorChoice {
 pub fn write_report(report: &Report, format: render::Format, color: ColorArg) -> Result<(), Error> {
     let mut buf = Vec::new();
     render::render(report, format, format == render::Format::Text, &mut buf)?;
+    write_stdout(&buf, color)
+}
+
+/// Writes `buf` to stdout in one write and flushes; ANSI colour is kept or
+/// stripped as `--color` (and NO_COLOR, a terminal) say.
+pub fn write_stdout(buf: &[u8], color: ColorArg) -> Result<(), Error> {
     let stdout = std::io::stdout();
     let mut out = anstream::AutoStream::new(stdout.lock(), color_choice(color));
-    out.write_all(&buf)?;
+    out.write_all(buf)?;
     out.flush()?;
     Ok(())
 }

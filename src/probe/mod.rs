@@ -70,6 +70,8 @@ pub struct StageRecord {
     pub stage: Stage,
     pub ok: bool,
     pub ms: u64,
+    /// The same duration in microseconds (for batch statistics; JSON shows `ms`).
+    pub us: u64,
     pub detail: Option<String>,
 }
 

@@ -108,10 +108,12 @@ macro_rules! tri {
 
 impl Session<'_> {
     fn record(&mut self, stage: Stage, started: Instant, ok: bool, detail: Option<String>) {
+        let elapsed = started.elapsed();
         self.stages.push(StageRecord {
             stage,
             ok,
-            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
             detail,
         });
     }

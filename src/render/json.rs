@@ -3,7 +3,7 @@
 //! The view types are separate from the domain types so the domain can change
 //! without breaking scripts. Every field is documented in docs/json-output.md.
 
-use crate::diagnose::Diagnosis;
+use crate::diagnose::{Category, Diagnosis};
 use crate::probe::ProbeReport;
 use crate::report::Report;
 use serde::Serialize;
@@ -22,6 +22,15 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     endpoints: Option<Vec<EndpointView<'a>>>,
     diagnoses: Vec<DiagnosisView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expect: Option<ExpectView>,
+}
+
+/// `--expect CATEGORY` (or a batch file's `expect` column) and whether it held.
+#[derive(Serialize)]
+struct ExpectView {
+    category: &'static str,
+    met: bool,
 }
 
 #[derive(Serialize)]
@@ -136,12 +145,23 @@ fn diagnosis_view(d: &Diagnosis) -> DiagnosisView<'_> {
     }
 }
 
-/// Writes the document and a final newline.
+/// Writes the document (pretty-printed) and a final newline.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    render_expecting(report, None, true, out)
+}
+
+/// Writes the document with `expect` (and `exit_code` following it, see
+/// `Report::exit_status_expecting`), pretty or on one line, and a newline.
+pub fn render_expecting(
+    report: &Report,
+    expect: Option<Category>,
+    pretty: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let doc = Document {
         version: VERSION,
         category: report.category.as_str(),
-        exit_code: report.exit_status().code(),
+        exit_code: report.exit_status_expecting(expect).code(),
         target: report.target.as_ref().map(|t| TargetView {
             address: t.address.as_deref(),
             user: t.user.as_deref(),
@@ -152,7 +172,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .collect()
         }),
         diagnoses: report.diagnoses.iter().map(diagnosis_view).collect(),
+        expect: expect.map(|e| ExpectView {
+            category: e.as_str(),
+            met: e == report.category,
+        }),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    } else {
+        serde_json::to_writer(&mut *out, &doc).map_err(io::Error::other)?;
+    }
     writeln!(out)
 }

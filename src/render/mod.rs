@@ -3,6 +3,7 @@
 //! Renderers only read; they write to any `io::Write` so tests can capture them.
 
 pub mod json;
+pub mod nagios;
 pub mod text;
 
 use crate::report::Report;

@@ -1,0 +1,399 @@
+//! Reading a batch file: CSV with a header, or JSON Lines, into validated
+//! accounts, each with exactly one secret loaded.
+//!
+//! Guardrails (SMTP checkers are abused for credential stuffing): one secret
+//! per account; an account (user at host) listed twice is refused; inline
+//! `password`/`token` columns only in a file no one else can read (mode 0600);
+//! warnings on stderr for batch and secret files readable by group or others.
+//! Everything is validated before the first connection is made.
+
+use crate::cli::{CheckArgs, MechanismArg, TlsArg};
+use crate::commands::check::{plan_check, CheckPlan};
+use crate::diagnose::Category;
+use crate::error::Error;
+use crate::secret::{Credential, Secret};
+use clap::ValueEnum;
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Largest batch file read.
+pub const MAX_FILE: u64 = 64 << 20;
+/// Most accounts in one batch.
+pub const MAX_ACCOUNTS: usize = 100_000;
+
+/// The columns (CSV) or keys (JSON Lines) a batch row may have.
+pub const COLUMNS: [&str; 13] = [
+    "address",
+    "host",
+    "port",
+    "tls",
+    "user",
+    "mechanism",
+    "expect",
+    "password_env",
+    "token_env",
+    "password_file",
+    "token_file",
+    "password",
+    "token",
+];
+
+const SECRET_COLUMNS: [&str; 6] = [
+    "password_env",
+    "token_env",
+    "password_file",
+    "token_file",
+    "password",
+    "token",
+];
+
+/// One account to check.
+pub struct Account {
+    /// Line of the batch file it came from (1-based).
+    pub line: usize,
+    pub plan: CheckPlan,
+    pub credential: Credential,
+    /// `expect` column, else `--expect`.
+    pub expect: Option<Category>,
+}
+
+/// A loaded batch: the accounts, and the warnings to print on stderr.
+pub struct Batch {
+    pub accounts: Vec<Account>,
+    pub warnings: Vec<String>,
+}
+
+/// The file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    JsonLines,
+}
+
+/// By extension (`.csv`; `.jsonl`, `.ndjson`, `.json`), else by the first byte.
+pub fn detect(path: &Path, bytes: &[u8]) -> Format {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => Format::Csv,
+        Some("jsonl" | "ndjson" | "json") => Format::JsonLines,
+        _ => {
+            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+            if first == Some(&b'{') {
+                Format::JsonLines
+            } else {
+                Format::Csv
+            }
+        }
+    }
+}
+
+/// A raw row: its line and its non-empty fields.
+type Row = (usize, BTreeMap<String, String>);
+
+fn err(path: &Path, line: usize, message: impl std::fmt::Display) -> Error {
+    Error::usage(format!("{}:{line}: {message}", path.display()))
+}
+
+fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| err(path, 1, format!("cannot read the CSV header: {e}")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    if !headers.iter().any(|h| h == "address") {
+        return Err(Error::usage_hint(
+            format!("{}: the CSV header has no `address` column", path.display()),
+            "the first line names the columns, e.g. address,host,port,password_env",
+        ));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            // The csv error text never contains field values.
+            err(path, line, format!("bad CSV row: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let mut fields = BTreeMap::new();
+        for (name, value) in headers.iter().zip(record.iter()) {
+            if !value.is_empty() {
+                fields.insert(name.clone(), value.to_string());
+            }
+        }
+        if !fields.is_empty() {
+            rows.push((line, fields));
+        }
+    }
+    Ok(rows)
+}
+
+fn parse_json_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, Error> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| err(path, 0, format!("not UTF-8 text: {e}")))?;
+    let mut rows = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        // serde_json's message names the position, never the value.
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| err(path, line, format!("not a JSON object: {e}")))?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(err(path, line, "each line must be one JSON object"));
+        };
+        let mut fields = BTreeMap::new();
+        for (k, v) in map {
+            let v = match v {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s.trim().to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(err(
+                        path,
+                        line,
+                        format!("`{k}` must be a string or a number"),
+                    ))
+                }
+            };
+            if !v.is_empty() {
+                fields.insert(k.to_ascii_lowercase(), v);
+            }
+        }
+        rows.push((line, fields));
+    }
+    Ok(rows)
+}
+
+fn mode_of(path: &Path) -> Option<u32> {
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o777)
+}
+
+/// Reads and validates the batch file; loads every secret. Command-line
+/// flags in `defaults` fill the columns a row leaves empty.
+pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
+    let read_err = |source| Error::Read {
+        what: "batch file",
+        path: path.display().to_string(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.len() > MAX_FILE {
+        return Err(Error::usage(format!(
+            "batch file {} is larger than {} MiB",
+            path.display(),
+            MAX_FILE >> 20
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    let mode = meta.permissions().mode() & 0o777;
+    let mut warnings = Vec::new();
+    if mode & 0o044 != 0 {
+        warnings.push(format!(
+            "batch file {} is readable by group or others (mode {mode:04o}); consider chmod 600",
+            path.display()
+        ));
+    }
+    let rows = match detect(path, &bytes) {
+        Format::Csv => parse_csv(path, &bytes)?,
+        Format::JsonLines => parse_json_lines(path, &bytes)?,
+    };
+    if rows.is_empty() {
+        return Err(Error::usage(format!(
+            "batch file {} lists no account",
+            path.display()
+        )));
+    }
+    if rows.len() > MAX_ACCOUNTS {
+        return Err(Error::usage(format!(
+            "batch file {} lists {} accounts; at most {MAX_ACCOUNTS}",
+            path.display(),
+            rows.len()
+        )));
+    }
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut secret_files_warned: Vec<PathBuf> = Vec::new();
+    let mut inline_warned = false;
+    let mut accounts = Vec::with_capacity(rows.len());
+    for (line, fields) in rows {
+        if let Some(unknown) = fields.keys().find(|k| !COLUMNS.contains(&k.as_str())) {
+            return Err(Error::usage_hint(
+                format!("{}:{line}: unknown column `{unknown}`", path.display()),
+                format!("known columns: {}", COLUMNS.join(", ")),
+            ));
+        }
+        let get = |k: &str| fields.get(k).map(String::as_str);
+        let Some(address) = get("address") else {
+            return Err(err(path, line, "no address"));
+        };
+
+        // The account's settings: the row's columns over the command line's flags.
+        let mut args = defaults.clone();
+        args.batch = None;
+        args.address = Some(address.to_string());
+        if let Some(h) = get("host") {
+            args.host = Some(h.to_string());
+        }
+        if let Some(p) = get("port") {
+            let port = p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| err(path, line, format!("port {p:?} is not a port number")))?;
+            args.port = Some(port);
+        }
+        if let Some(t) = get("tls") {
+            args.tls = Some(TlsArg::from_str(t, true).map_err(|_| {
+                err(
+                    path,
+                    line,
+                    format!("tls {t:?}: use starttls, implicit or none"),
+                )
+            })?);
+        }
+        if let Some(u) = get("user") {
+            args.user = Some(u.to_string());
+        }
+        if let Some(m) = get("mechanism") {
+            args.mechanism = MechanismArg::from_str(m, true).map_err(|_| {
+                err(
+                    path,
+                    line,
+                    format!(
+                        "mechanism {m:?}: use auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or OAUTHBEARER"
+                    ),
+                )
+            })?;
+        }
+        let expect = match get("expect") {
+            Some(e) => Some(Category::parse(e).ok_or_else(|| {
+                err(
+                    path,
+                    line,
+                    format!("expect {e:?} is not a category of CONTRACT.md"),
+                )
+            })?),
+            None => defaults.expect,
+        };
+        let plan = plan_check(&args).map_err(|e| err(path, line, e))?;
+
+        // Exactly one secret.
+        let given: Vec<&str> = SECRET_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| fields.contains_key(*c))
+            .collect();
+        let column = match given.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(Error::usage_hint(
+                    format!("{}:{line}: {address} has no secret", path.display()),
+                    "give exactly one of password_env, token_env, password_file, token_file",
+                ))
+            }
+            several => {
+                return Err(Error::usage_hint(
+                    format!(
+                        "{}:{line}: {address} has several secrets ({}); exactly one per account",
+                        path.display(),
+                        several.join(", ")
+                    ),
+                    "smtp-doctor makes one AUTH attempt per account, with one secret",
+                ))
+            }
+        };
+        let value = fields[column].as_str();
+        let secret = match column {
+            "password_env" | "token_env" => match std::env::var(value) {
+                Ok(v) if !v.is_empty() => Secret::new(v),
+                _ => {
+                    return Err(err(
+                        path,
+                        line,
+                        format!("environment variable {value} ({column}) is not set or empty"),
+                    ))
+                }
+            },
+            "password_file" | "token_file" => {
+                let file = dir.join(value);
+                if let Some(m) = mode_of(&file) {
+                    if m & 0o044 != 0 && !secret_files_warned.contains(&file) {
+                        warnings.push(format!(
+                            "secret file {} is readable by group or others (mode {m:04o}); consider chmod 600",
+                            file.display()
+                        ));
+                        secret_files_warned.push(file.clone());
+                    }
+                }
+                crate::credentials::read_secret_file(column, &file)
+                    .map_err(|e| err(path, line, e))?
+            }
+            _ => {
+                if mode & 0o077 != 0 {
+                    return Err(Error::usage_hint(
+                        format!(
+                            "{}:{line}: an inline `{column}` column is refused: the batch file is mode {mode:04o}, not 0600",
+                            path.display()
+                        ),
+                        format!(
+                            "use {column}_env or {column}_file, or `chmod 600 {}`",
+                            path.display()
+                        ),
+                    ));
+                }
+                if !inline_warned {
+                    warnings.push(format!(
+                        "batch file {} holds inline secrets; prefer password_env or password_file columns",
+                        path.display()
+                    ));
+                    inline_warned = true;
+                }
+                Secret::new(value.to_string())
+            }
+        };
+        let wants_token = plan
+            .mechanism
+            .is_some_and(crate::smtp::sasl::Mechanism::uses_token);
+        let credential = if column.starts_with("token") || wants_token {
+            Credential::Token(secret)
+        } else {
+            Credential::Password(secret)
+        };
+
+        // One account, one attempt.
+        let user = plan.target.user.clone().unwrap_or_default();
+        let key = (user.to_lowercase(), plan.endpoint.host.to_ascii_lowercase());
+        if let Some(first) = seen.get(&key) {
+            return Err(Error::usage_hint(
+                format!(
+                    "{}:{line}: {user} at {} is already listed on line {first}",
+                    path.display(),
+                    plan.endpoint.host
+                ),
+                "each account (user at host) may appear once: smtp-doctor makes one AUTH attempt per account",
+            ));
+        }
+        seen.insert(key, line);
+        accounts.push(Account {
+            line,
+            plan,
+            credential,
+            expect,
+        });
+    }
+    Ok(Batch { accounts, warnings })
+}
