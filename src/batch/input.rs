@@ -119,11 +119,12 @@ fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, Error> {
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
+            let line = e.position().map_or(0, |p| line_at(bytes, p.byte()));
             // The csv error text never contains field values.
             err(path, line, format!("bad CSV row: {e}"))
         })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        // From the byte offset: the csv crate's line count skips comment lines.
+        let line = record.position().map_or(0, |p| line_at(bytes, p.byte()));
         let mut fields = BTreeMap::new();
         for (name, value) in headers.iter().zip(record.iter()) {
             if !value.is_empty() {
@@ -135,6 +136,25 @@ fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, Error> {
         }
     }
     Ok(rows)
+}
+
+/// 1-based line number of the first line at or after byte `offset` that is
+/// not blank and not a `#` comment (a CSV record's position includes the
+/// blank and comment lines the reader skipped before it).
+fn line_at(bytes: &[u8], offset: u64) -> usize {
+    let mut start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let mut line = bytes[..start].iter().filter(|b| **b == b'\n').count() + 1;
+    while let Some(len) = bytes[start..].iter().position(|b| *b == b'\n') {
+        let text = bytes[start..start + len].trim_ascii();
+        if !(text.is_empty() || text.starts_with(b"#")) {
+            break;
+        }
+        start += len + 1;
+        line += 1;
+    }
+    line
 }
 
 fn parse_json_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, Error> {
@@ -396,4 +416,42 @@ pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
         });
     }
     Ok(Batch { accounts, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_by_extension_then_first_byte() {
+        assert_eq!(detect(Path::new("a.csv"), b"{"), Format::Csv);
+        assert_eq!(detect(Path::new("a.JSONL"), b"address"), Format::JsonLines);
+        assert_eq!(detect(Path::new("a.ndjson"), b""), Format::JsonLines);
+        assert_eq!(
+            detect(Path::new("a.txt"), b"  \n{\"address\""),
+            Format::JsonLines
+        );
+        assert_eq!(detect(Path::new("accounts"), b"address,host"), Format::Csv);
+    }
+
+    #[test]
+    fn csv_quoting_comments_and_empty_fields() {
+        let text = b"Address, host ,password_env\n# comment\n\"a,b\"@example.test,,PW\n\n";
+        let rows = parse_csv(Path::new("x.csv"), text).unwrap();
+        assert_eq!(rows.len(), 1);
+        let (line, fields) = &rows[0];
+        assert_eq!(*line, 3);
+        assert_eq!(fields["address"], "a,b@example.test");
+        assert!(!fields.contains_key("host"));
+        assert_eq!(fields["password_env"], "PW");
+    }
+
+    #[test]
+    fn json_lines_accept_numbers_and_refuse_nested_values() {
+        let rows =
+            parse_json_lines(Path::new("x"), b"{\"address\":\"a@b.c\",\"port\":587}\n").unwrap();
+        assert_eq!(rows[0].1["port"], "587");
+        assert!(parse_json_lines(Path::new("x"), b"{\"address\":[1]}\n").is_err());
+        assert!(parse_json_lines(Path::new("x"), b"[1]\n").is_err());
+    }
 }

@@ -118,6 +118,7 @@ pub struct FakeSmtp {
     echo_auth: bool,
     cert: Cert,
     hostile: Option<Hostile>,
+    greeting_delay: Duration,
 }
 
 impl Default for FakeSmtp {
@@ -159,6 +160,7 @@ impl FakeSmtp {
             echo_auth: false,
             cert: Cert::Valid,
             hostile: None,
+            greeting_delay: Duration::ZERO,
         }
     }
 
@@ -292,6 +294,13 @@ impl FakeSmtp {
         self
     }
 
+    /// Wait this long before the greeting (keeps connections open, so that
+    /// tests can observe how many a client holds at once).
+    pub fn greeting_delay(mut self, delay: Duration) -> Self {
+        self.greeting_delay = delay;
+        self
+    }
+
     /// Misbehave.
     pub fn hostile(mut self, hostile: Hostile) -> Self {
         self.hostile = Some(hostile);
@@ -342,6 +351,9 @@ struct Shared {
     active: Mutex<usize>,
     idle: Condvar,
     connections: AtomicUsize,
+    /// Connections inside the greeting delay now, and the most at once.
+    delayed: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -375,6 +387,13 @@ impl Server {
     /// Number of TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Most connections that were waiting for their greeting at the same
+    /// time (needs `greeting_delay`): a client-side concurrency measure that
+    /// does not depend on when the server notices a closed connection.
+    pub fn peak_connections(&self) -> usize {
+        self.shared.peak.load(Ordering::SeqCst)
     }
 
     /// Every line received so far, after waiting (up to 5 s) for all
@@ -786,6 +805,12 @@ impl Conn {
             _ => {}
         }
 
+        if !script.greeting_delay.is_zero() {
+            let now = self.shared.delayed.fetch_add(1, Ordering::SeqCst) + 1;
+            self.shared.peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(script.greeting_delay).await;
+            self.shared.delayed.fetch_sub(1, Ordering::SeqCst);
+        }
         self.send(&script.greeting).await?;
         let greeting_ok = script.greeting.last().is_some_and(|l| l.starts_with('2'));
         if !greeting_ok {
