@@ -18,6 +18,7 @@ use serde_json::Value;
 use support::certs;
 use support::fake_smtp::{FakeSmtp, Server};
 use support::leak::assert_no_leak;
+use support::schema::assert_valid;
 
 const ALICE: &str = "alice@example.test";
 const BOB: &str = "bob@example.test";
@@ -43,12 +44,17 @@ struct Run {
 
 impl Run {
     /// stdout as JSON Lines.
+    /// stdout as JSON Lines; every account document must match the schema.
     fn lines(&self) -> Vec<Value> {
         self.stdout
             .lines()
             .map(|l| {
-                serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{}", self.context()))
+                let v: Value = serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{}", self.context()));
+                if v.get("summary").is_none() {
+                    assert_valid(&v);
+                }
+                v
             })
             .collect()
     }
@@ -551,6 +557,7 @@ fn expect_makes_the_expected_category_exit_0() {
     );
     assert_eq!(r.code, 0, "{}", r.context());
     let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_valid(&doc);
     assert_eq!(doc["category"], "wrong-credentials");
     assert_eq!(doc["exit_code"], 0);
     assert_eq!(doc["expect"]["met"], true);
