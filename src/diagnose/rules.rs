@@ -328,7 +328,7 @@ pub static RULES: &[Rule] = &[
     err(
         "client-host-rejected",
         C::ClientBlocked,
-        When::reply().any(&["cannot find your hostname", "cannot find your reverse hostname", "reverse dns", "ptr record", "dynamic ip", "dynamic address", "residential", "client host rejected", "not allowed to send directly", "direct-to-mx", "dialup", "dial-up", "end-user ip", "access denied - invalid helo", "invalid helo", "send email directly to our servers", "notauthorizederror"]).or(&When::reply().stage(Stage::Greeting).class(5)),
+        When::reply().any(&["cannot find your hostname", "cannot find your reverse hostname", "reverse dns", "ptr record", "dynamic ip", "dynamic address", "residential", "client host rejected", "not allowed to send directly", "direct-to-mx", "dialup", "dial-up", "end-user ip", "access denied - invalid helo", "invalid helo", "send email directly to our servers", "notauthorizederror", "not allowed to connect"]).or(&When::reply().stage(Stage::Greeting).class(5)),
         "The server refuses this client host (at its greeting, or for no reverse DNS, a dynamic IP or a bad HELO name)",
         "Send through your provider's authenticated submission server (port 587) rather than directly to the recipient's MX; a 554 greeting means no SMTP service for you here (RFC 5321 §3.1). If this is your own server, give its IP a matching PTR record and a HELO name that resolves.",
         None,
@@ -392,7 +392,7 @@ pub static RULES: &[Rule] = &[
     err(
         "temporary-failure-text",
         C::ServerTemporaryFailure,
-        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure"]),
+        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure", "unable to authenticate at present"]),
         "The server reported a temporary problem",
         "Try again later; the server says the problem is transient. If it persists for hours, check the provider's status page.",
         RFC5321_REPLIES,
@@ -416,7 +416,7 @@ pub static RULES: &[Rule] = &[
     err(
         "authentication-failed-text",
         C::WrongCredentials,
-        When::reply().any(&["authentication failed", "authentication failure", "incorrect authentication data", "authentication unsuccessful", "invalid credentials", "credentials invalid", "bad username", "bad password", "invalid login", "login failed", "invalid user", "invalid password", "password incorrect", "incorrect password", "wrong password", "login incorrect", "auth failed", "authentication credentials invalid", "username or password", "login denied"]),
+        When::reply().any(&["authentication failed", "authentication failure", "incorrect authentication data", "authentication unsuccessful", "invalid credentials", "credentials invalid", "bad username", "bad password", "invalid login", "login failed", "invalid user", "invalid password", "password incorrect", "incorrect password", "wrong password", "login incorrect", "auth failed", "authentication credentials invalid", "username or password", "login denied", "authentication rejected"]),
         "The server rejected the user name or password",
         "Retype the password and check the user name (most providers want the full address). Providers with 2-step verification want an app password.",
         RFC4954,

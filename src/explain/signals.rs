@@ -162,6 +162,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "internal_error",
             "server alert",
             "handshake failure",
+            "alertreceivedhandshakefailure",
+            "alert_received_handshake_failure",
         ],
     ),
     (
