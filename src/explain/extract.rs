@@ -45,7 +45,9 @@ fn reply_regex() -> &'static Regex {
         // 2: a code at the start of a line, after a transcript/log prefix.
         // 3: a code after words that introduce a reply (Postfix: `said:`,
         //    `refused to talk to me:`, a client library's `…Exception: 435 …`,
-        //    PHPMailer's timestamped `… SERVER -> CLIENT: 250 …`).
+        //    PHPMailer's timestamped `… SERVER -> CLIENT: 250 …`; quotes, brackets
+        //    and Markdown `**`/backticks may stand between, as in
+        //    ``**Error message:** `` 451 …``).
         // 4: a code as the first element of a Python tuple: (535, b'…').
         // 5: a common error code after a colon, followed by words
         //    (`Failed to send email: 535 Login Fail`).
@@ -53,7 +55,7 @@ fn reply_regex() -> &'static Regex {
             r"(?mi-u)",
             r"(?:\b(?P<c1>[2-5][0-5][0-9])[ -](?P<e1>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)",
             r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
-            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|failed|to me|-> client|smtp inbound)[:=]?[ \t]*['\x22(\[]?(?P<c3>[2-5][0-5][0-9])\b)",
+            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|failed|to me|-> client|smtp inbound)[:=]?[ \t]*(?:[*`'\x22(\[][ \t]*){0,6}(?P<c3>[2-5][0-5][0-9])\b)",
             r"|(?:\((?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
             r"|(?::[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6])) [A-Za-z]{2})",
         ))

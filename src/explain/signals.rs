@@ -257,6 +257,7 @@ const TABLE: &[(Signal, &[&str])] = &[
             "username not set",
             "missing username",
             "no credentials",
+            "missing secret phrase",
         ],
     ),
     (
@@ -388,12 +389,25 @@ const TABLE: &[(Signal, &[&str])] = &[
     ),
 ];
 
+/// Wrapper messages that name a failed step but not its cause (JavaMail's
+/// `Could not convert socket to TLS` wraps a certificate error, a timeout or
+/// a handshake alert). They count only when no phrase of `TABLE` says more.
+const WRAPPERS: &[(Signal, &[&str])] =
+    &[(Signal::TlsHandshake, &["could not convert socket to tls"])];
+
 /// Signals whose phrases occur in `lower`, with the line that showed it.
 pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
     let mut out = Vec::new();
     for (signal, phrases) in TABLE {
         if let Some(p) = phrases.iter().find(|p| lower.contains(*p)) {
             out.push((*signal, evidence_line(lower, original, p)));
+        }
+    }
+    if out.is_empty() {
+        for (signal, phrases) in WRAPPERS {
+            if let Some(p) = phrases.iter().find(|p| lower.contains(*p)) {
+                out.push((*signal, evidence_line(lower, original, p)));
+            }
         }
     }
     out
