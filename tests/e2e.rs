@@ -37,6 +37,8 @@ struct Check {
     timeout: u32,
     mechanism: Option<&'static str>,
     use_token: bool,
+    /// `--user`, when it differs from the address.
+    user: Option<&'static str>,
 }
 
 impl Check {
@@ -47,6 +49,7 @@ impl Check {
             timeout: 3,
             mechanism: None,
             use_token: false,
+            user: None,
         }
     }
 
@@ -78,8 +81,11 @@ impl Check {
             self.timeout.to_string(),
             "--format".into(),
             "json".into(),
-            "--verbose".into(),
         ];
+        if let Some(user) = self.user {
+            args.extend(["--user".into(), user.into()]);
+        }
+        args.push("--verbose".into());
         if let Some(m) = self.mechanism {
             args.push("--mechanism".into());
             args.push(m.into());
@@ -659,6 +665,34 @@ fn tls_alert_after_starttls_is_tls_handshake_failed() {
         "tls-handshake-failed",
     );
     assert_no_auth_sent(&server);
+}
+
+#[test]
+fn local_part_user_at_gmail_is_username_format() {
+    let server = FakeSmtp::starttls()
+        .auth_reply("535-5.7.8 Username and Password not accepted. For more information, go to\r\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x - gsmtp")
+        .spawn();
+    let mut check = Check::new(server.port(), "starttls");
+    check.user = Some("alice");
+    let run = expect(check, "username-format");
+    support::leak::assert_no_leak(
+        "alice",
+        PASSWORD,
+        &[("stdout", &run.stdout), ("stderr", &run.stderr)],
+    );
+    assert_eq!(
+        run.json["diagnoses"][0]["id"].as_str(),
+        Some("username-not-full-address"),
+        "{}",
+        run.context()
+    );
+    // The provider's own reading stays visible below it.
+    assert_eq!(
+        run.json["diagnoses"][1]["id"].as_str(),
+        Some("gmail-bad-credentials"),
+        "{}",
+        run.context()
+    );
 }
 
 #[test]

@@ -143,6 +143,10 @@ fn debug_one() {
 /// Rules only a live probe can trigger: pasted text never produces their
 /// signals (`explain` recognises no phrase for them), so no fixture can.
 const LIVE_ONLY: &[(&str, &str)] = &[
+    (
+        "username-not-full-address",
+        "needs the user name the live check used; pasted text rarely shows it",
+    ),
     ("cleartext-auth", "a warning about this session's own --tls none"),
     ("certificate-expires-soon", "needs the certificate's dates from a handshake"),
     ("auth-not-attempted", "this run had no secret"),

@@ -92,6 +92,9 @@ pub enum Signal {
     /// The OAuth token was refused in a way that names the token itself, or
     /// an XOAUTH2/OAUTHBEARER exchange failed (pasted text).
     OAuthTokenRejected,
+    /// A live login was refused by a provider that wants the full e-mail
+    /// address as user name, and the user name given has no `@`.
+    UserNameNotAddress,
     /// A server's own log records a failed login (Postfix smtpd:
     /// `SASL LOGIN authentication failed`); pasted text only.
     ServerLogAuthFailed,

@@ -77,6 +77,15 @@ const RFC5321_REPLIES: Option<&str> = Some("https://www.rfc-editor.org/rfc/rfc53
 
 /// The catalogue, most specific first.
 pub static RULES: &[Rule] = &[
+    // ── 0. Live-only: the user name, before any reading of the refusal ─────
+    err(
+        "username-not-full-address",
+        C::UsernameFormat,
+        When::signal(S::UserNameNotAddress),
+        "The provider refused the login, and the user name is not the full e-mail address it expects",
+        "Use the full address (for example alice@example.com, not alice) as the user name: Google, Microsoft 365/Outlook.com, Yahoo, Zoho, Fastmail and GMX all expect it. Then try once more.",
+        None,
+    ),
     // ── 1. Google (Gmail, Workspace) ─────────────────────────────────────
     err(
         "gmail-app-password-required",

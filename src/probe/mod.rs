@@ -126,6 +126,8 @@ pub struct ProbeReport {
     pub cleartext_auth: bool,
     /// After a silent greeting, the port answered a TLS ClientHello.
     pub implicit_tls_detected: bool,
+    /// The user name AUTH was attempted with (not secret).
+    pub user: Option<String>,
 }
 
 /// Warn when the certificate has fewer days left than this.
@@ -142,6 +144,9 @@ pub fn observe(report: &ProbeReport) -> Vec<Observation> {
             let mut obs = Observation::reply(*stage, reply);
             obs.provider = provider.or_else(|| Provider::detect(&obs.text));
             obs.mechanism = report.mechanism;
+            if let Some(u) = user_not_address(report, &obs) {
+                out.push(u);
+            }
             out.push(obs);
         }
         Outcome::Failed(e) => out.push(observe_error(e, report)),
@@ -168,6 +173,43 @@ pub fn observe(report: &ProbeReport) -> Vec<Observation> {
         }
     }
     out
+}
+
+/// Providers whose submission servers want the full address as user name
+/// (their help pages: Google, Microsoft, Yahoo, Zoho, Fastmail, GMX). iCloud
+/// accepts the local part, and SendGrid's user name is the literal `apikey`,
+/// so they are not listed.
+const FULL_ADDRESS_PROVIDERS: [Provider; 6] = [
+    Provider::Google,
+    Provider::Microsoft,
+    Provider::Yahoo,
+    Provider::Zoho,
+    Provider::Fastmail,
+    Provider::Gmx,
+];
+
+/// A refused password login whose user name lacks `@` at a provider that
+/// wants the full address: the user name is the likelier cause.
+fn user_not_address(report: &ProbeReport, refusal: &Observation) -> Option<Observation> {
+    let user = report.user.as_deref()?;
+    if user.contains('@')
+        || refusal.stage != Some(Stage::Auth)
+        || report.mechanism.is_some_and(Mechanism::uses_token)
+    {
+        return None;
+    }
+    let provider = refusal
+        .provider
+        .filter(|p| FULL_ADDRESS_PROVIDERS.contains(p))?;
+    let refused_as_credentials = crate::diagnose::diagnose_one(refusal)
+        .is_some_and(|d| d.category == crate::diagnose::Category::WrongCredentials);
+    refused_as_credentials.then(|| {
+        Observation::new(Signal::UserNameNotAddress)
+            .at(Stage::Auth)
+            .with_detail(format!(
+                "user name {user:?} has no @ ({provider} expects the full address)"
+            ))
+    })
 }
 
 fn observe_stop(stop: &Stop) -> Observation {

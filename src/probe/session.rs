@@ -93,6 +93,7 @@ pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
         mechanism: s.mechanism,
         cleartext_auth: s.cleartext_auth,
         implicit_tls_detected: s.implicit_tls_detected,
+        user: opts.user.clone(),
     }
 }
 

@@ -297,6 +297,7 @@ mod tests {
             mechanism: Some(Mechanism::Plain),
             cleartext_auth: false,
             implicit_tls_detected: false,
+            user: None,
         };
         Report {
             target: Some(Target {
