@@ -71,6 +71,34 @@ impl std::fmt::Display for TlsFailure {
     }
 }
 
+/// A DNS failure, in the terms the classifier needs. Translated once, in
+/// `discovery::dns`, from the resolver's error types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsFailure {
+    /// NXDOMAIN: the name does not exist (RFC 1035 §4.1.1 RCODE 3).
+    NxDomain,
+    /// The name exists but has no record of the type asked for (NODATA, RFC 2308 §2.2).
+    NoRecords,
+    /// The DNS server answered SERVFAIL (or REFUSED, or another error RCODE).
+    ServFail,
+    /// No answer from the DNS server before the deadline.
+    Timeout,
+    /// Anything else (no DNS configuration, a socket error…).
+    Other,
+}
+
+impl DnsFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsFailure::NxDomain => "NXDOMAIN",
+            DnsFailure::NoRecords => "no records",
+            DnsFailure::ServFail => "SERVFAIL",
+            DnsFailure::Timeout => "timeout",
+            DnsFailure::Other => "error",
+        }
+    }
+}
+
 /// Why a probe stopped before it was done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
@@ -79,7 +107,7 @@ pub enum ProbeError {
     Resolve {
         host: String,
         reason: String,
-        nxdomain: bool,
+        failure: DnsFailure,
     },
     /// The TCP connection was refused.
     #[error("connection refused by {addr}")]

@@ -10,6 +10,6 @@ pub mod tls;
 pub mod transcript;
 
 pub use connection::{Connection, Stream};
-pub use error::{ProbeError, TlsFailure};
+pub use error::{DnsFailure, ProbeError, TlsFailure};
 pub use timeout::with_timeout;
 pub use transcript::Transcript;
