@@ -7,11 +7,12 @@
 mod connect;
 mod session;
 
+pub use connect::is_ip_literal;
 pub use session::probe;
 
 use crate::diagnose::{Observation, Signal};
 use crate::net::tls::{TlsInfo, TrustAnchors};
-use crate::net::{ProbeError, TlsFailure};
+use crate::net::{DnsFailure, ProbeError, TlsFailure};
 use crate::providers::Provider;
 use crate::secret::Credential;
 use crate::smtp::sasl::Mechanism;
@@ -62,6 +63,8 @@ pub struct ProbeOptions {
     pub auth_timeout: Duration,
     /// The name sent with EHLO.
     pub ehlo_name: String,
+    /// How host names are resolved (`--dns-server`, else the system's).
+    pub dns: std::sync::Arc<dyn crate::discovery::dns::Dns>,
 }
 
 /// One stage's result for the report.
@@ -128,6 +131,12 @@ pub struct ProbeReport {
     pub implicit_tls_detected: bool,
     /// The user name AUTH was attempted with (not secret).
     pub user: Option<String>,
+    /// Where the endpoint came from (set by `check`, not by the probe).
+    pub source: Option<crate::discovery::Source>,
+    /// The discovery detail behind `source` (SRV name, MX host, table entry).
+    pub source_detail: Option<String>,
+    /// This endpoint's own verdict (set by `check` after classifying).
+    pub category: Option<crate::diagnose::Category>,
 }
 
 /// Warn when the certificate has fewer days left than this.
@@ -251,8 +260,13 @@ fn observe_stop(stop: &Stop) -> Observation {
 fn observe_error(e: &ProbeError, report: &ProbeReport) -> Observation {
     let evidence = e.to_string();
     let signal = match e {
-        ProbeError::Resolve { nxdomain: true, .. } => Signal::DnsNotFound,
-        ProbeError::Resolve { .. } => Signal::DnsFailure,
+        ProbeError::Resolve { failure, .. } => match failure {
+            DnsFailure::NxDomain => Signal::DnsNotFound,
+            DnsFailure::NoRecords => Signal::DnsNoRecords,
+            DnsFailure::ServFail => Signal::DnsServFail,
+            DnsFailure::Timeout => Signal::DnsTimeout,
+            DnsFailure::Other => Signal::DnsFailure,
+        },
         ProbeError::ConnectRefused { .. } => Signal::ConnectRefused,
         ProbeError::Connect { .. } => Signal::ConnectFailed,
         ProbeError::Timeout {

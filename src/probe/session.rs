@@ -94,6 +94,9 @@ pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
         cleartext_auth: s.cleartext_auth,
         implicit_tls_detected: s.implicit_tls_detected,
         user: opts.user.clone(),
+        source: None,
+        source_detail: None,
+        category: None,
     }
 }
 
@@ -142,25 +145,33 @@ impl Session<'_> {
         let host = self.endpoint.host.clone();
         let port = self.endpoint.port;
 
-        // Resolve and connect.
-        let addrs = if connect::is_ip_literal(&host) {
-            tri!(connect::resolve(&host, port, t).await)
+        // Resolve (A and AAAA) and connect (Happy Eyeballs, RFC 8305).
+        let resolved = if connect::is_ip_literal(&host) {
+            tri!(connect::resolve(self.opts.dns.as_ref(), &host, port, t).await)
         } else {
             let started = Instant::now();
-            let r = connect::resolve(&host, port, t).await;
+            let r = connect::resolve(self.opts.dns.as_ref(), &host, port, t).await;
             tri!(self.track(Stage::Resolve, started, r))
         };
         let started = Instant::now();
-        let tcp = match connect::connect(&addrs, t).await {
-            Ok((tcp, addr)) => {
-                self.address = Some(addr.to_string());
-                self.record(Stage::Connect, started, true, Some(addr.to_string()));
-                tcp
+        let tcp = match connect::connect(&resolved, t).await {
+            Ok(c) => {
+                self.address = Some(c.addr.to_string());
+                self.record(Stage::Connect, started, true, Some(c.detail));
+                c.stream
             }
-            Err((e, addr)) => {
-                self.address = addr.map(|a| a.to_string());
-                self.record(Stage::Connect, started, false, Some(e.to_string()));
-                return Outcome::Failed(e);
+            Err(f) => {
+                self.address = f.addr.map(|a| a.to_string());
+                let single = resolved.addrs.len() == 1
+                    && resolved.v4_error.is_none()
+                    && resolved.v6_error.is_none();
+                let detail = if single {
+                    f.error.to_string()
+                } else {
+                    f.detail
+                };
+                self.record(Stage::Connect, started, false, Some(detail));
+                return Outcome::Failed(f.error);
             }
         };
 
