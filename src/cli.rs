@@ -289,6 +289,15 @@ pub struct CheckArgs {
     /// Name to send with EHLO [default: localhost].
     #[arg(long, value_name = "NAME", default_value = "localhost")]
     pub ehlo_name: String,
+    /// Ask only this DNS server, ADDR[:PORT] (port 53 by default) [default: the system's resolver].
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = crate::discovery::dns::parse_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// Probe every discovered candidate, not only up to the first that answers AUTH.
+    #[arg(long)]
+    pub all: bool,
+    /// Only discover: list the candidate endpoints and connect to none.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

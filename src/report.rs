@@ -1,6 +1,7 @@
 //! The finished result of a command: what `render` prints.
 
 use crate::diagnose::{Category, Diagnosis};
+use crate::discovery::Discovery;
 use crate::exit::ExitStatus;
 use crate::probe::ProbeReport;
 
@@ -16,6 +17,8 @@ pub struct Target {
 pub struct Report {
     pub target: Option<Target>,
     pub endpoints: Option<Vec<ProbeReport>>,
+    /// What discovery found (`check` without `--host`).
+    pub discovery: Option<Discovery>,
     pub diagnoses: Vec<Diagnosis>,
     pub category: Category,
     /// Include transcripts.
@@ -46,6 +49,7 @@ mod tests {
         Report {
             target: None,
             endpoints: None,
+            discovery: None,
             diagnoses: Vec::new(),
             category,
             verbose: false,

@@ -82,6 +82,7 @@ fn skipped_report(account: Account, host: &str, why: &BackOff, verbose: bool) ->
     Report {
         target: Some(account.plan.target),
         endpoints: Some(Vec::new()),
+        discovery: None,
         diagnoses: vec![Diagnosis {
             id: "batch-host-backed-off",
             category: why.category,

@@ -1,19 +1,29 @@
-//! `smtp-doctor check`: plan the endpoint, load the secret, probe, diagnose, render.
+//! `smtp-doctor check`: plan, discover candidates, load the secret, probe
+//! them in order, diagnose, render.
+//!
+//! Candidates are probed in discovery order until one authenticates or takes
+//! the secret (the server answered AUTH): the same secret is never sent to a
+//! second endpoint unless `--all` asks for it (no lockouts). The report's
+//! verdict is that of the best endpoint (see [`closeness`]).
 
 use super::write_stdout;
 use crate::cli::{CheckArgs, CheckFormat, ColorArg, MechanismArg, OAuthProvider, TlsArg};
-use crate::diagnose::{classify, primary_category, Signal};
+use crate::diagnose::{classify, primary_category, Category, Observation, Signal};
+use crate::discovery::dns::{Dns, HickoryDns};
+use crate::discovery::{hostcheck, Candidate, Discovery, Overrides, Source};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::net::tls::TrustAnchors;
+use crate::net::{DnsFailure, ProbeError};
 use crate::oauth::{device, lint};
-use crate::probe::{self, Endpoint, ProbeOptions, TlsMode};
+use crate::probe::{self, Endpoint, Outcome, ProbeOptions, ProbeReport, TlsMode};
 use crate::render::{json, nagios, text};
 use crate::report::{Report, Target};
 use crate::secret::Credential;
 use crate::smtp::sasl::Mechanism;
 use crate::{credentials, discovery};
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default deadline of each stage.
@@ -29,10 +39,21 @@ pub const MICROSOFT_365_HOST: &str = "smtp.office365.com";
 
 /// The endpoint, user and options a `check` runs with.
 pub struct CheckPlan {
+    /// `--host`; without it the first candidate known without DNS (provider
+    /// table, `--oauth microsoft`, else the guess `smtp.<domain>`), which
+    /// `check_plan` replaces by discovery. Batch runs key hosts on it.
     pub endpoint: Endpoint,
     pub target: Target,
     pub source: discovery::Source,
     pub mechanism: Option<Mechanism>,
+    /// No `--host`: the address's domain, where discovery starts.
+    pub domain: Option<String>,
+    /// `--port` / `--tls` for discovered candidates.
+    pub overrides: Overrides,
+    /// `--all`: probe every candidate.
+    pub all: bool,
+    /// `--dry-run`: discover, connect to nothing.
+    pub dry_run: bool,
 }
 
 /// Validates the `check` arguments into a plan (no I/O).
@@ -54,6 +75,7 @@ pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
         TlsArg::Implicit => TlsMode::Implicit,
         TlsArg::None => TlsMode::None,
     });
+    let mut domain_to_discover = None;
     let (endpoint, source) = match (&args.host, &args.address) {
         (Some(host), _) => {
             let host = host.trim();
@@ -67,6 +89,7 @@ pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
         }
         (None, Some(address)) => {
             let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+            domain_to_discover = Some(domain.trim_end_matches('.').to_ascii_lowercase());
             match discovery::candidate(domain, args.port, tls) {
                 (_, discovery::Source::Guess) if args.oauth == Some(OAuthProvider::Microsoft) => {
                     let tls = tls.unwrap_or_else(|| args.port.map_or(TlsMode::StartTls, discovery::default_tls));
@@ -114,6 +137,13 @@ pub fn plan_check(args: &CheckArgs) -> Result<CheckPlan, Error> {
         },
         source,
         mechanism,
+        domain: domain_to_discover,
+        overrides: Overrides {
+            port: args.port,
+            tls,
+        },
+        all: args.all,
+        dry_run: args.dry_run,
     })
 }
 
@@ -144,41 +174,157 @@ pub fn probe_options(
             .timeout
             .map_or(DEFAULT_AUTH_TIMEOUT, Duration::from_secs_f64),
         ehlo_name: args.ehlo_name.clone(),
+        dns: dns(args),
     }
 }
 
-/// Probes the plan's endpoint and diagnoses what happened; also returns the
-/// wall time of the check.
+/// The resolver: `--dns-server` only, else the system configuration.
+pub fn dns(args: &CheckArgs) -> Arc<dyn Dns> {
+    let timeout = args
+        .timeout
+        .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64);
+    match args.dns_server {
+        Some(addr) => Arc::new(HickoryDns::server(addr, timeout)),
+        None => Arc::new(HickoryDns::system(timeout)),
+    }
+}
+
+/// How close an endpoint's verdict is to a working login; lower is better.
+/// Authenticated (or healthy up to AUTH), then the server judged the
+/// credentials, then an account/server policy, then "try later", then TLS,
+/// then a broken dialogue, then unreachable. Ties go to the earlier candidate.
+pub fn closeness(category: Category) -> u8 {
+    match category.exit_status().code() {
+        0 => 0,
+        5 => 1,
+        6 => 2,
+        7 => 3,
+        4 => 4,
+        1 => 5,
+        3 => 6,
+        _ => 7,
+    }
+}
+
+/// True when the endpoint is the right one to judge the account by: it
+/// authenticated, was healthy up to AUTH without a secret, or took the secret.
+fn answered_auth(r: &ProbeReport) -> bool {
+    matches!(
+        r.outcome,
+        Outcome::Authenticated { .. } | Outcome::NoCredentials
+    ) || r.mechanism.is_some()
+}
+
+fn dns_timed_out(r: &ProbeReport) -> bool {
+    matches!(
+        r.outcome,
+        Outcome::Failed(ProbeError::Resolve {
+            failure: DnsFailure::Timeout,
+            ..
+        })
+    )
+}
+
+/// Observations of one probe, with discovery's context added to DNS failures.
+fn observe(r: &ProbeReport, c: &Candidate, discovery: Option<&Discovery>) -> Vec<Observation> {
+    let mut observations = probe::observe(r);
+    if c.source == Source::Guess {
+        for o in &mut observations {
+            if matches!(
+                o.signal,
+                Signal::DnsNotFound | Signal::DnsFailure | Signal::DnsNoRecords
+            ) {
+                let mut detail = format!(
+                    "{} was a guess from the address's domain; pass --host",
+                    r.endpoint.host
+                );
+                if let Some(d) = discovery.filter(|d| d.domain_missing) {
+                    detail = format!(
+                        "the domain {} itself does not exist in DNS (NXDOMAIN): check the address; {detail}",
+                        d.domain
+                    );
+                }
+                o.detail = Some(detail);
+            }
+        }
+    }
+    observations
+}
+
+/// The candidates of a plan: `--host` alone (with its warnings), or discovery.
+async fn plan_candidates(
+    plan: &CheckPlan,
+    dns: &dyn Dns,
+) -> (Vec<Candidate>, Option<Discovery>, Vec<Observation>) {
+    let Some(domain) = &plan.domain else {
+        let given = Candidate {
+            endpoint: plan.endpoint.clone(),
+            source: Source::Given,
+            detail: "--host".into(),
+        };
+        return (vec![given], None, hostcheck::check(&plan.endpoint));
+    };
+    let mut d = discovery::candidates(domain, plan.overrides, dns).await;
+    if plan.source != Source::Guess && d.candidates.iter().all(|c| c.source == Source::Guess) {
+        // The plan knew better without DNS (`--oauth microsoft` for a custom domain).
+        d.candidates = vec![Candidate {
+            endpoint: plan.endpoint.clone(),
+            source: plan.source,
+            detail: "Microsoft 365 (--oauth microsoft)".into(),
+        }];
+    }
+    let warnings = d.observations.clone();
+    (d.candidates.clone(), Some(d), warnings)
+}
+
+/// Discovers (without `--host`), probes the candidates in order and
+/// diagnoses the best endpoint; also returns the wall time of the check.
 pub async fn check_plan(
     plan: CheckPlan,
     options: &ProbeOptions,
     verbose: bool,
 ) -> (Report, Duration) {
     let started = Instant::now();
-    let probe_report = probe::probe(&plan.endpoint, options).await;
-    let elapsed = started.elapsed();
-    let mut observations = probe::observe(&probe_report);
-    if plan.source == discovery::Source::Guess {
-        // A guessed host that does not resolve is worth saying so.
-        for o in &mut observations {
-            if matches!(o.signal, Signal::DnsNotFound | Signal::DnsFailure) {
-                o.detail = Some(format!(
-                    "{} was a guess from the address's domain; pass --host",
-                    plan.endpoint.host
-                ));
+    let (candidates, discovery, warnings) = plan_candidates(&plan, options.dns.as_ref()).await;
+    let mut reports: Vec<ProbeReport> = Vec::new();
+    let mut observations: Vec<Vec<Observation>> = Vec::new();
+    if !plan.dry_run {
+        for c in &candidates {
+            let needs_dns = !probe::is_ip_literal(&c.endpoint.host);
+            if needs_dns && reports.iter().any(dns_timed_out) {
+                break; // the resolver is unreachable: the rest would time out too
+            }
+            let mut r = probe::probe(&c.endpoint, options).await;
+            let obs = observe(&r, c, discovery.as_ref());
+            r.category = Some(primary_category(&classify(&obs)));
+            r.source = Some(c.source);
+            r.source_detail = Some(c.detail.clone());
+            let stop = answered_auth(&r);
+            reports.push(r);
+            observations.push(obs);
+            if stop && !plan.all {
+                break;
             }
         }
     }
-    let diagnoses = classify(&observations);
+    let best = reports
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, r)| (closeness(r.category.unwrap_or(Category::Other)), *i))
+        .map(|(i, _)| i);
+    let mut all = best.map(|i| observations[i].clone()).unwrap_or_default();
+    all.extend(warnings);
+    let diagnoses = classify(&all);
     let category = primary_category(&diagnoses);
     let report = Report {
         target: Some(plan.target),
-        endpoints: Some(vec![probe_report]),
+        endpoints: Some(reports),
+        discovery,
         diagnoses,
         category,
         verbose,
     };
-    (report, elapsed)
+    (report, started.elapsed())
 }
 
 /// The `--cert-warn` / `--cert-crit` thresholds.
@@ -243,7 +389,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     let plan = plan_check(args)?;
     let anchors = trust_anchors(args)?;
     let flow = match (args.oauth, &args.client_id) {
-        (Some(OAuthProvider::Microsoft), Some(client_id)) => {
+        (Some(OAuthProvider::Microsoft), Some(client_id)) if !args.dry_run => {
             if plan.target.user.is_none() {
                 return Err(Error::usage_hint(
                     "--oauth needs the user name the token is for",
@@ -262,6 +408,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         _ => None,
     };
     let credential = match &flow {
+        _ if args.dry_run => None,
         Some(flow) => match sign_in(flow) {
             Ok(token) => Some(Credential::Token(token)),
             Err(diagnosis) => {
@@ -270,6 +417,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                     category: primary_category(std::slice::from_ref(&diagnosis)),
                     target: Some(plan.target),
                     endpoints: Some(Vec::new()),
+                    discovery: None,
                     diagnoses: vec![*diagnosis],
                     verbose: args.verbose,
                 };

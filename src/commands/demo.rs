@@ -5,6 +5,7 @@ use super::write_report;
 use crate::cli::{ColorArg, DemoArgs};
 use crate::demo::{self, Server};
 use crate::diagnose::{classify, primary_category};
+use crate::discovery::dns::HickoryDns;
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::net::tls::TrustAnchors;
@@ -43,6 +44,8 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                 timeout: Duration::from_secs(5),
                 auth_timeout: Duration::from_secs(5),
                 ehlo_name: "localhost".into(),
+                // Never asked: the demo servers are IP literals on loopback.
+                dns: std::sync::Arc::new(HickoryDns::system(Duration::from_secs(5))),
             };
             let probe_report = probe::probe(&endpoint, &options).await;
             let diagnoses = classify(&probe::observe(&probe_report));
@@ -53,6 +56,7 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                     user: Some(demo::DEMO_USER.into()),
                 }),
                 endpoints: Some(vec![probe_report]),
+                discovery: None,
                 diagnoses,
                 category,
                 verbose: args.verbose,

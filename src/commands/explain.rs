@@ -27,6 +27,7 @@ pub fn explain_bytes(input: &[u8]) -> Report {
     Report {
         target: None,
         endpoints: None,
+        discovery: None,
         diagnoses,
         category,
         verbose: false,

@@ -20,6 +20,7 @@ pub fn token_report(token: &Secret, user: Option<&str>, now: i64) -> Report {
             user: user.map(str::to_string),
         }),
         endpoints: None,
+        discovery: None,
         diagnoses,
         category,
         verbose: false,

@@ -31,8 +31,20 @@ pub enum Signal {
     Success,
     /// The name does not exist (NXDOMAIN).
     DnsNotFound,
-    /// Resolution failed otherwise (SERVFAIL, no answer, resolver timeout).
+    /// Resolution failed otherwise (no configuration, a socket error…).
     DnsFailure,
+    /// The name exists but has no address (NODATA for A and AAAA).
+    DnsNoRecords,
+    /// The DNS server answered SERVFAIL (or REFUSED…).
+    DnsServFail,
+    /// The DNS server did not answer in time.
+    DnsTimeout,
+    /// Discovery: an SRV target outside the address's domain (RFC 6186 §6), warning.
+    SrvTargetOutsideDomain,
+    /// `--host` looks like an MX (inbound) host, not a submission server (warning).
+    HostLooksLikeMx,
+    /// `--host` belongs to a provider whose table entry says otherwise (warning).
+    HostDiffersFromProviderTable,
     /// TCP connection refused.
     ConnectRefused,
     /// TCP connection did not complete in time.

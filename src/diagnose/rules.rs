@@ -520,6 +520,50 @@ pub static RULES: &[Rule] = &[
         "Check the name and this machine's DNS settings and network; the resolver did not give an address.",
         None,
     ),
+    // Discovery (issue 4): DNS failures told apart, and warnings about the
+    // endpoint's choice. Kept in one block next to the other DNS rules.
+    err(
+        "dns-no-address-records",
+        C::DnsFailure,
+        When::signal(S::DnsNoRecords),
+        "The host name exists in DNS but has no address (no A or AAAA record)",
+        "The name is registered but points nowhere: check the spelling (a submission host, not the bare domain), or ask the domain's administrator to add its A/AAAA records.",
+        Some("https://www.rfc-editor.org/rfc/rfc2308#section-2.2"),
+    ),
+    err(
+        "dns-server-failure",
+        C::DnsFailure,
+        When::signal(S::DnsServFail),
+        "The DNS server failed to answer (SERVFAIL): the name's DNS is broken or the resolver cannot reach it",
+        "Retry later; if it persists, the domain's name servers are down or misconfigured (e.g. broken DNSSEC). Try another resolver with --dns-server to tell the two apart.",
+        Some("https://www.rfc-editor.org/rfc/rfc1035#section-4.1.1"),
+    ),
+    err(
+        "dns-timeout",
+        C::DnsFailure,
+        When::signal(S::DnsTimeout),
+        "The DNS server did not answer before the timeout",
+        "Check that the DNS server (--dns-server, or /etc/resolv.conf) is reachable and that UDP and TCP port 53 are not blocked; then retry.",
+        None,
+    ),
+    warn(
+        "srv-target-outside-domain",
+        When::signal(S::SrvTargetOutsideDomain),
+        "The SRV record points to a server outside the address's domain",
+        "This is normal for hosted mail, but RFC 6186 section 6 asks clients to confirm such a target: check that the host really belongs to your mail provider before trusting it with your password.",
+    ),
+    warn(
+        "host-looks-like-mx",
+        When::signal(S::HostLooksLikeMx),
+        "This host looks like an MX (an inbound mail server), not a submission server",
+        "MX hosts accept mail for their own domains on port 25 and offer no AUTH; use the provider's submission host (smtp.<domain>, port 587 or 465), or drop --host to let smtp-doctor find it.",
+    ),
+    warn(
+        "host-differs-from-provider-table",
+        When::signal(S::HostDiffersFromProviderTable),
+        "This host belongs to a provider whose documented submission endpoint is different",
+        "Use the endpoint the provider documents (shown in the detail), or drop --host to let smtp-doctor use it.",
+    ),
     err(
         "implicit-tls-on-starttls-port",
         C::TlsModeMismatch,

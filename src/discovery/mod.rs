@@ -1,21 +1,42 @@
 //! Where to probe: from an address (or `--host`) to candidate endpoints.
 //!
-//! Today: `--host` as given, else the curated provider table, else the
-//! conventional guess `smtp.<domain>` (marked as a guess). DNS SRV/MX
-//! discovery is tracked in the project's issues.
+//! Candidates come in this order, each labelled with its [`Source`]:
+//! 1. the curated provider table, by the address's domain (`table.rs`);
+//! 2. DNS SRV: `_submissions._tcp` (RFC 8314 §5.1, implicit TLS) before
+//!    `_submission._tcp` (RFC 6186 §3.1, STARTTLS); within each, by priority,
+//!    then highest weight first (RFC 2782, made deterministic); a target
+//!    outside the domain is kept but warned about (RFC 6186 §6), a target of
+//!    `.` means "not offered" (RFC 2782);
+//! 3. MX records, only to recognise a hosted provider for a custom domain
+//!    (MX under google.com → smtp.gmail.com:587, …); an MX host itself is
+//!    never a candidate (it is an inbound server, RFC 5321 §5);
+//! 4. only when 1–3 found nothing: guesses `smtp.<domain>` and
+//!    `mail.<domain>` on 587 (STARTTLS) and 465 (implicit TLS).
+//!
+//! Duplicates keep their first place. The order is pure given the answers of
+//! the [`dns::Dns`] trait, which the unit tests fake.
 
+pub mod dns;
+pub mod hostcheck;
 pub mod table;
 
+use crate::diagnose::{Observation, Signal};
+use crate::net::DnsFailure;
 use crate::probe::{Endpoint, TlsMode};
+use dns::{Dns, DnsError};
 
-/// Where a candidate came from (shown in reports).
+/// Where a candidate came from (shown in reports, JSON `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// `--host` on the command line.
     Given,
     /// The curated provider table.
     ProviderTable,
-    /// A guess (`smtp.<domain>`).
+    /// A DNS SRV record (RFC 6186 / RFC 8314).
+    Srv,
+    /// A hosted provider recognised from the domain's MX records.
+    MxProvider,
+    /// A guess (`smtp.<domain>`, `mail.<domain>`).
     Guess,
 }
 
@@ -24,7 +45,62 @@ impl Source {
         match self {
             Source::Given => "given",
             Source::ProviderTable => "provider-table",
+            Source::Srv => "srv",
+            Source::MxProvider => "mx-provider",
             Source::Guess => "guess",
+        }
+    }
+}
+
+/// One endpoint to try, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub endpoint: Endpoint,
+    pub source: Source,
+    /// Where exactly it came from, e.g. `SRV _submissions._tcp.example.com priority 0 weight 5`.
+    pub detail: String,
+}
+
+/// One DNS question discovery asked, and the answer in a few words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub name: String,
+    pub rtype: &'static str,
+    pub result: String,
+}
+
+/// What discovery found for a domain.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    pub domain: String,
+    pub candidates: Vec<Candidate>,
+    pub lookups: Vec<Lookup>,
+    /// Warnings about the candidates (SRV target outside the domain).
+    pub observations: Vec<Observation>,
+    /// The domain itself does not exist (NXDOMAIN for its MX query).
+    pub domain_missing: bool,
+}
+
+/// `--port` / `--tls` given together with an address (no `--host`): they
+/// apply to every candidate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    pub port: Option<u16>,
+    pub tls: Option<TlsMode>,
+}
+
+impl Overrides {
+    fn apply(self, host: &str, port: u16, tls: TlsMode) -> Endpoint {
+        let tls_out = self.tls.unwrap_or(tls);
+        let port = self.port.unwrap_or(if tls_out == tls {
+            port
+        } else {
+            default_port(tls_out)
+        });
+        Endpoint {
+            host: host.to_string(),
+            port,
+            tls: tls_out,
         }
     }
 }
@@ -46,22 +122,15 @@ pub fn default_port(tls: TlsMode) -> u16 {
     }
 }
 
-/// The endpoint to check for `domain` when no host was given.
+/// The first candidate known without DNS: the provider table's entry for
+/// `domain`, else the guess `smtp.<domain>`. `check` plans with it (batch runs
+/// key hosts on it) before discovery proper replaces it.
 pub fn candidate(domain: &str, port: Option<u16>, tls: Option<TlsMode>) -> (Endpoint, Source) {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    if let Some(entry) = table::lookup(&domain) {
-        let tls = tls.unwrap_or(entry.tls);
-        let port = port.unwrap_or(if tls == entry.tls {
-            entry.port
-        } else {
-            default_port(tls)
-        });
+    let overrides = Overrides { port, tls };
+    if let Some(e) = table::lookup(&domain) {
         return (
-            Endpoint {
-                host: entry.host.to_string(),
-                port,
-                tls,
-            },
+            overrides.apply(e.host, e.port, e.tls),
             Source::ProviderTable,
         );
     }
@@ -77,32 +146,177 @@ pub fn candidate(domain: &str, port: Option<u16>, tls: Option<TlsMode>) -> (Endp
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_provider_uses_table() {
-        let (e, s) = candidate("gmail.com", None, None);
-        assert_eq!(
-            (e.host.as_str(), e.port, e.tls, s),
-            (
-                "smtp.gmail.com",
-                587,
-                TlsMode::StartTls,
-                Source::ProviderTable
-            )
-        );
-        let (e, _) = candidate("GMail.com.", None, Some(TlsMode::Implicit));
-        assert_eq!((e.port, e.tls), (465, TlsMode::Implicit));
+impl Discovery {
+    fn push(&mut self, endpoint: Endpoint, source: Source, detail: String) {
+        if !self.candidates.iter().any(|c| c.endpoint == endpoint) {
+            self.candidates.push(Candidate {
+                endpoint,
+                source,
+                detail,
+            });
+        }
     }
 
-    #[test]
-    fn unknown_domain_is_a_marked_guess() {
-        let (e, s) = candidate("example.org", Some(465), None);
-        assert_eq!(
-            (e.host.as_str(), e.port, e.tls, s),
-            ("smtp.example.org", 465, TlsMode::Implicit, Source::Guess)
-        );
+    fn note(&mut self, name: &str, rtype: &'static str, result: String) {
+        self.lookups.push(Lookup {
+            name: name.to_string(),
+            rtype,
+            result,
+        });
+    }
+
+    fn note_error(&mut self, e: &DnsError) {
+        self.note(&e.name, e.rtype, e.message.clone());
     }
 }
+
+/// SRV records in the order RFC 2782 asks for: lowest priority first; among
+/// equal priorities highest weight first (deterministic instead of random).
+fn order_srv(mut records: Vec<dns::Srv>) -> Vec<dns::Srv> {
+    records.sort_by(|a, b| {
+        a.priority
+            .cmp(&b.priority)
+            .then(b.weight.cmp(&a.weight))
+            .then(a.target.cmp(&b.target))
+    });
+    records
+}
+
+/// The candidates for `domain` (lower-cased, trailing dot removed).
+pub async fn candidates(domain: &str, overrides: Overrides, dns: &dyn Dns) -> Discovery {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    let mut d = Discovery {
+        domain: domain.clone(),
+        ..Discovery::default()
+    };
+
+    // 1. The provider table.
+    if let Some(e) = table::lookup(&domain) {
+        d.push(
+            overrides.apply(e.host, e.port, e.tls),
+            Source::ProviderTable,
+            format!("{} ({}, checked {})", e.name, e.source, e.checked),
+        );
+    }
+
+    // 2 and 3 are asked for at once; their answers are used in order.
+    let submissions = format!("_submissions._tcp.{domain}");
+    let submission = format!("_submission._tcp.{domain}");
+    let (srv_implicit, srv_starttls, mx) =
+        tokio::join!(dns.srv(&submissions), dns.srv(&submission), dns.mx(&domain));
+
+    // 2. SRV: implicit TLS first (RFC 8314 §5.1), then STARTTLS (RFC 6186 §3.1).
+    for (name, answer, tls) in [
+        (&submissions, srv_implicit, TlsMode::Implicit),
+        (&submission, srv_starttls, TlsMode::StartTls),
+    ] {
+        match answer {
+            Err(e) => d.note_error(&e),
+            Ok(records) => {
+                let records = order_srv(records);
+                d.note(
+                    name,
+                    "SRV",
+                    records
+                        .iter()
+                        .map(|r| format!("{} {} {} {}", r.priority, r.weight, r.port, r.target))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+                for r in records {
+                    // RFC 2782: a target of "." means the service is not offered.
+                    if r.target.is_empty() || r.target == "." || r.port == 0 {
+                        continue;
+                    }
+                    // RFC 6186 §6: the target should lie within the domain.
+                    if !table::under(&r.target, &domain) {
+                        d.observations.push(
+                            Observation::new(Signal::SrvTargetOutsideDomain)
+                                .at(crate::stage::Stage::Resolve)
+                                .with_detail(format!(
+                                    "{name} points to {}:{}, which is not inside {domain}",
+                                    r.target, r.port
+                                )),
+                        );
+                    }
+                    d.push(
+                        overrides.apply(&r.target, r.port, tls),
+                        Source::Srv,
+                        format!("SRV {name} priority {} weight {}", r.priority, r.weight),
+                    );
+                }
+            }
+        }
+    }
+
+    // 3. MX: recognise a hosted provider; never probe the MX itself.
+    match mx {
+        Err(e) => {
+            d.domain_missing = e.failure == DnsFailure::NxDomain;
+            d.note_error(&e);
+        }
+        Ok(mut records) => {
+            records.sort_by(|a, b| {
+                a.preference
+                    .cmp(&b.preference)
+                    .then(a.exchange.cmp(&b.exchange))
+            });
+            d.note(
+                &domain,
+                "MX",
+                records
+                    .iter()
+                    .map(|r| format!("{} {}", r.preference, r.exchange))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            for r in &records {
+                if let Some(e) = table::by_mx(&r.exchange) {
+                    d.push(
+                        overrides.apply(e.host, e.port, e.tls),
+                        Source::MxProvider,
+                        format!("MX {} → {} ({})", r.exchange, e.name, e.source),
+                    );
+                }
+            }
+        }
+    }
+
+    // 4. Guesses, only when nothing better was found. A domain that does not
+    // exist has no subdomains either (RFC 8020), so one guess is enough to
+    // show the failure.
+    if d.candidates.is_empty() {
+        let pairs: Vec<(u16, TlsMode)> = match (overrides.port, overrides.tls) {
+            (None, None) => vec![(587, TlsMode::StartTls), (465, TlsMode::Implicit)],
+            (p, t) => {
+                let tls = t.unwrap_or_else(|| p.map_or(TlsMode::StartTls, default_tls));
+                vec![(p.unwrap_or_else(|| default_port(tls)), tls)]
+            }
+        };
+        let prefixes: &[&str] = if d.domain_missing {
+            &["smtp"]
+        } else {
+            &["smtp", "mail"]
+        };
+        for prefix in prefixes {
+            for (i, (port, tls)) in pairs.iter().enumerate() {
+                if d.domain_missing && i > 0 {
+                    break;
+                }
+                d.push(
+                    Endpoint {
+                        host: format!("{prefix}.{domain}"),
+                        port: *port,
+                        tls: *tls,
+                    },
+                    Source::Guess,
+                    "a guess: no provider entry, SRV record or known MX".into(),
+                );
+            }
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@
 //! without breaking scripts. Every field is documented in docs/json-output.md.
 
 use crate::diagnose::{Category, Diagnosis};
+use crate::discovery::Discovery;
 use crate::probe::ProbeReport;
 use crate::report::Report;
 use serde::Serialize;
@@ -21,6 +22,8 @@ struct Document<'a> {
     target: Option<TargetView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     endpoints: Option<Vec<EndpointView<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discovery: Option<DiscoveryView<'a>>,
     diagnoses: Vec<DiagnosisView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expect: Option<ExpectView>,
@@ -40,10 +43,43 @@ struct TargetView<'a> {
 }
 
 #[derive(Serialize)]
+struct DiscoveryView<'a> {
+    domain: &'a str,
+    candidates: Vec<CandidateView<'a>>,
+    lookups: Vec<LookupView<'a>>,
+}
+
+#[derive(Serialize)]
+struct CandidateView<'a> {
+    host: &'a str,
+    port: u16,
+    tls: &'static str,
+    source: &'static str,
+    detail: &'a str,
+    probed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct LookupView<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    rtype: &'static str,
+    result: &'a str,
+}
+
+#[derive(Serialize)]
 struct EndpointView<'a> {
     host: &'a str,
     port: u16,
     tls: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     address: Option<&'a str>,
     stages: Vec<StageView<'a>>,
@@ -98,6 +134,9 @@ fn endpoint_view(p: &ProbeReport, verbose: bool) -> EndpointView<'_> {
         host: &p.endpoint.host,
         port: p.endpoint.port,
         tls: p.endpoint.tls.as_str(),
+        source: p.source.map(|s| s.as_str()),
+        source_detail: p.source_detail.as_deref(),
+        category: p.category.map(|c| c.as_str()),
         address: p.address.as_deref(),
         stages: p
             .stages
@@ -128,6 +167,37 @@ fn endpoint_view(p: &ProbeReport, verbose: bool) -> EndpointView<'_> {
             }),
         mechanism: p.mechanism.map(|m| m.name()),
         transcript: verbose.then_some(p.transcript.as_slice()),
+    }
+}
+
+fn discovery_view<'a>(d: &'a Discovery, probed: &'a [ProbeReport]) -> DiscoveryView<'a> {
+    DiscoveryView {
+        domain: &d.domain,
+        candidates: d
+            .candidates
+            .iter()
+            .map(|c| {
+                let report = probed.iter().find(|p| p.endpoint == c.endpoint);
+                CandidateView {
+                    host: &c.endpoint.host,
+                    port: c.endpoint.port,
+                    tls: c.endpoint.tls.as_str(),
+                    source: c.source.as_str(),
+                    detail: &c.detail,
+                    probed: report.is_some(),
+                    category: report.and_then(|p| p.category).map(|c| c.as_str()),
+                }
+            })
+            .collect(),
+        lookups: d
+            .lookups
+            .iter()
+            .map(|l| LookupView {
+                name: &l.name,
+                rtype: l.rtype,
+                result: &l.result,
+            })
+            .collect(),
     }
 }
 
@@ -171,6 +241,10 @@ pub fn render_expecting(
                 .map(|p| endpoint_view(p, report.verbose))
                 .collect()
         }),
+        discovery: report
+            .discovery
+            .as_ref()
+            .map(|d| discovery_view(d, report.endpoints.as_deref().unwrap_or_default())),
         diagnoses: report.diagnoses.iter().map(diagnosis_view).collect(),
         expect: expect.map(|e| ExpectView {
             category: e.as_str(),

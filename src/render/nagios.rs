@@ -298,6 +298,9 @@ mod tests {
             cleartext_auth: false,
             implicit_tls_detected: false,
             user: None,
+            source: None,
+            source_detail: None,
+            category: None,
         };
         Report {
             target: Some(Target {
@@ -305,6 +308,7 @@ mod tests {
                 user: None,
             }),
             endpoints: Some(vec![probe]),
+            discovery: None,
             diagnoses: Vec::new(),
             category,
             verbose: false,

@@ -4,6 +4,7 @@
 //! Colour only when the caller says so (a TTY without NO_COLOR).
 
 use crate::diagnose::Severity;
+use crate::discovery::{Discovery, Source};
 use crate::probe::{Outcome, ProbeReport, TlsMode};
 use crate::report::Report;
 use std::io::{self, Write};
@@ -40,6 +41,16 @@ impl Paint {
 /// Writes the text report.
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint { on: color };
+    if let Some(d) = &report.discovery {
+        render_discovery(
+            d,
+            report.endpoints.as_deref().unwrap_or_default(),
+            report.verbose,
+            &p,
+            out,
+        )?;
+        writeln!(out)?;
+    }
     if let Some(endpoints) = &report.endpoints {
         for ep in endpoints {
             render_endpoint(ep, report.verbose, &p, out)?;
@@ -93,27 +104,83 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     )
 }
 
+fn mode(tls: TlsMode) -> &'static str {
+    match tls {
+        TlsMode::StartTls => "STARTTLS",
+        TlsMode::Implicit => "implicit TLS",
+        TlsMode::None => "no TLS",
+    }
+}
+
+/// Every candidate with its source and outcome, in discovery order.
+fn render_discovery(
+    d: &Discovery,
+    probed: &[ProbeReport],
+    verbose: bool,
+    p: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, "{} {}", p.bold("discovery:"), d.domain)?;
+    if verbose {
+        for l in &d.lookups {
+            writeln!(
+                out,
+                "  {} {} {}: {}",
+                p.dim("dns"),
+                l.name,
+                l.rtype,
+                l.result
+            )?;
+        }
+    }
+    for (i, c) in d.candidates.iter().enumerate() {
+        let outcome = match probed
+            .iter()
+            .find(|r| r.endpoint == c.endpoint)
+            .and_then(|r| r.category)
+        {
+            Some(cat) if cat.as_str() == "ok" => p.green("ok"),
+            Some(cat) => p.red(cat.as_str()),
+            None => p.dim("not probed"),
+        };
+        writeln!(
+            out,
+            "  {}. {:<40} {:<15} {outcome}",
+            i + 1,
+            format!(
+                "{}:{} ({})",
+                c.endpoint.host,
+                c.endpoint.port,
+                mode(c.endpoint.tls)
+            ),
+            c.source.as_str(),
+        )?;
+        writeln!(out, "     {}", p.dim(&c.detail))?;
+    }
+    Ok(())
+}
+
 fn render_endpoint(
     ep: &ProbeReport,
     verbose: bool,
     p: &Paint,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mode = match ep.endpoint.tls {
-        TlsMode::StartTls => "STARTTLS",
-        TlsMode::Implicit => "implicit TLS",
-        TlsMode::None => "no TLS",
-    };
+    let mode = mode(ep.endpoint.tls);
     let host = if ep.endpoint.host.contains(':') {
         format!("[{}]", ep.endpoint.host)
     } else {
         ep.endpoint.host.clone()
     };
+    let source = match ep.source {
+        Some(s) if s != Source::Given => format!(" from {}", s.as_str()),
+        _ => String::new(),
+    };
     writeln!(
         out,
         "{} {}",
         p.bold(&format!("{host}:{}", ep.endpoint.port)),
-        p.dim(&format!("({mode})"))
+        p.dim(&format!("({mode}){source}"))
     )?;
     for s in &ep.stages {
         let mark = if s.ok { p.green("✓") } else { p.red("✗") };
