@@ -39,6 +39,27 @@ pub struct Resolved {
     pub v6_error: Option<DnsError>,
 }
 
+impl Resolved {
+    /// The resolve stage's detail: `AAAA ::1; A 127.0.0.1` or `A: no records`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (rtype, v6, error) in [("AAAA", true, &self.v6_error), ("A", false, &self.v4_error)] {
+            let ips: Vec<String> = self
+                .addrs
+                .iter()
+                .filter(|a| a.is_ipv6() == v6)
+                .map(|a| a.ip().to_string())
+                .collect();
+            if !ips.is_empty() {
+                parts.push(format!("{rtype} {}", ips.join(" ")));
+            } else if let Some(e) = error {
+                parts.push(format!("{rtype}: {}", e.failure.as_str()));
+            }
+        }
+        parts.join("; ")
+    }
+}
+
 /// Interleaves the families, IPv6 first (RFC 8305 §4, "First Address Family Count" 1).
 fn interleave(v6: &[Ipv6Addr], v4: &[Ipv4Addr], port: u16) -> Vec<SocketAddr> {
     let mut out = Vec::with_capacity(v6.len() + v4.len());

@@ -151,7 +151,11 @@ impl Session<'_> {
         } else {
             let started = Instant::now();
             let r = connect::resolve(self.opts.dns.as_ref(), &host, port, t).await;
-            tri!(self.track(Stage::Resolve, started, r))
+            let resolved = tri!(self.track(Stage::Resolve, started, r));
+            if let Some(last) = self.stages.last_mut() {
+                last.detail = Some(resolved.summary());
+            }
+            resolved
         };
         let started = Instant::now();
         let tcp = match connect::connect(&resolved, t).await {
