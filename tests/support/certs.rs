@@ -16,7 +16,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 /// Which server certificate a fake server presents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cert {
-    /// Signed by the test CA, valid now, for `localhost` and IP `127.0.0.1`.
+    /// Signed by the test CA, valid now, for `localhost`, IP `127.0.0.1` and
+    /// the discovery tests' host names.
     Valid,
     /// Signed by the test CA, right names, but `not_after` in the past.
     Expired,
@@ -139,7 +140,16 @@ fn generate() -> Pki {
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca.pem()).expect("write CA PEM");
 
-    let good_names = ["localhost", "127.0.0.1"];
+    // The extra names are the discovery tests' SMTP hosts (tests/discovery.rs),
+    // which the loopback DNS server resolves to 127.0.0.1 and ::1.
+    let good_names = [
+        "localhost",
+        "127.0.0.1",
+        "mail.srv-ok.test",
+        "smtp.srv-ok.test",
+        "smtp.hoster.test",
+        "mx1.mx-warn.test",
+    ];
     let mut leaves = Vec::new();
     for cert in Cert::ALL {
         let key = KeyPair::generate().expect("leaf key");

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod dns;
 pub mod fake_smtp;
 pub mod identity_mock;
 pub mod leak;
