@@ -25,6 +25,7 @@ pub mod report;
 pub mod secret;
 pub mod smtp;
 pub mod stage;
+pub mod timefmt;
 
 pub use commands::check::{plan_check, CheckPlan, DEFAULT_AUTH_TIMEOUT, DEFAULT_TIMEOUT};
 pub use commands::explain::explain_bytes;
