@@ -353,7 +353,7 @@ pub static RULES: &[Rule] = &[
     err(
         "sender-address-not-owned",
         C::SenderNotPermitted,
-        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified", "local user only", "same as authorization user", "must be same as", "dmarc policy", "permissions to send as"]),
+        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified", "local user only", "same as authorization user", "must be same as", "dmarc policy", "permissions to send as", "not one of your addresses", "not allowed in header from", "not allowed to use the domain", "as a sender domain", "invalid sender", "emetteur invalide", "émetteur invalide"]),
         "You logged in, but may not send with this From address",
         "Send with the address of the account you log in with, or add the other address as a verified alias/\"send as\" identity in the provider's settings.",
         None,
@@ -361,7 +361,7 @@ pub static RULES: &[Rule] = &[
     err(
         "relay-denied",
         C::RelayDenied,
-        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send"]),
+        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send", "rcpthosts", "relais refus", "reencaminhamento recusado", "reencaminhamento negado", "retransmissão negada"]),
         "The server refuses to relay this message for this client",
         "Authenticate before sending (SMTP AUTH on port 587), or, for an internal relay, ask its administrator to allow this client's IP address. An MX only accepts mail for its own domains.",
         Some("https://www.rfc-editor.org/rfc/rfc5321#section-3.6.2"),
@@ -393,7 +393,7 @@ pub static RULES: &[Rule] = &[
     err(
         "account-disabled",
         C::AccountActionRequired,
-        When::reply().any(&["account is disabled", "account disabled", "account has been disabled", "account is locked", "account locked", "account suspended", "account has been suspended", "user is locked", "mailbox disabled", "verify your account", "unusual activity", "suspicious", "captcha", "account is not active", "account inactive", "payment", "unpaid", "not a robot", "use web for sending"]),
+        When::reply().any(&["account is disabled", "account disabled", "account has been disabled", "account is locked", "account locked", "account suspended", "account has been suspended", "user is locked", "mailbox disabled", "verify your account", "unusual activity", "suspicious", "captcha", "account is not active", "account inactive", "payment", "unpaid", "not a robot", "use web for sending", "please activate your", "account is not activated", "account not activated"]),
         "The account is locked, suspended or needs to be verified before it can send",
         "Sign in to the provider's web mail in a browser and follow its prompts (verification, unlock, payment); then try again.",
         None,
@@ -441,7 +441,7 @@ pub static RULES: &[Rule] = &[
     err(
         "authentication-failed-text",
         C::WrongCredentials,
-        When::reply().any(&["authentication failed", "authentication failure", "incorrect authentication data", "authentication unsuccessful", "invalid credentials", "credentials invalid", "bad username", "bad password", "invalid login", "login failed", "invalid user", "invalid password", "password incorrect", "incorrect password", "wrong password", "login incorrect", "auth failed", "authentication credentials invalid", "username or password", "login denied", "authentication rejected"]),
+        When::reply().any(&["authentication failed", "authentication failure", "incorrect authentication data", "authentication unsuccessful", "invalid credentials", "credentials invalid", "bad username", "bad password", "invalid login", "login failed", "invalid user", "invalid password", "password incorrect", "incorrect password", "wrong password", "login incorrect", "auth failed", "authentication credentials invalid", "username or password", "user name or password", "login denied", "authentication rejected"]),
         "The server rejected the user name or password",
         "Retype the password and check the user name (most providers want the full address). Providers with 2-step verification want an app password.",
         RFC4954,

@@ -22,10 +22,12 @@ pub struct FoundReply {
     pub stage: Option<Stage>,
 }
 
-/// Undoes the escaping pastes often carry (`\r\n` written out, `\'`), and
-/// turns the Unicode line separators into newlines.
+/// Undoes the escaping pastes often carry (`\r\n` written out, `\'`,
+/// JSON `\u003c`, HTML `&lt;` and tags, e-mail `> ` quoting), and turns
+/// Windows and Unicode line breaks into plain newlines.
 pub fn normalise(text: &str) -> String {
-    let mut s = text
+    let mut s = unescape_json_unicode(text);
+    s = s
         .replace("\\r\\n", "\n")
         .replace("\\n", "\n")
         .replace("\\r", "\n")
@@ -33,9 +35,157 @@ pub fn normalise(text: &str) -> String {
     s = s
         .replace("\\'", "'")
         .replace("\\\"", "\"")
+        .replace("\r\n", "\n")
         .replace('\r', "\n");
     s = s.replace(['\u{2028}', '\u{2029}'], "\n");
+    if looks_like_markup(&s) {
+        s = strip_tags(&s);
+    }
+    if s.contains('&') {
+        s = decode_entities(&s);
+    }
+    if s.contains('>') {
+        s = unquote_lines(&s);
+    }
     s
+}
+
+/// JSON's `\uXXXX` escapes (`\u003c` for `<`, `\u00e9` for `é`) decoded;
+/// anything else, surrogates included, left as it is.
+fn unescape_json_unicode(text: &str) -> String {
+    if !text.contains("\\u") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\\u") {
+        out.push_str(&rest[..i]);
+        let hex = rest
+            .get(i + 2..i + 6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        match hex
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 6..];
+            }
+            None => {
+                out.push_str("\\u");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// True for text pasted as HTML or XML (closing tags or `<br>`).
+fn looks_like_markup(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    lower.contains("<br") || lower.contains("</")
+}
+
+fn tag_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // A tag: a name, then attributes without `@` (so `<user@example.com>`
+    // stays), at most 200 bytes.
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)</?([a-z][a-z0-9:_-]{0,30})(?:\s[^<>@]{0,200})?/?>")
+            .expect("tag regex compiles")
+    })
+}
+
+/// HTML/XML tags removed: block-level ones become line breaks, the others
+/// nothing. Mail-like `<user@example.com>` is not a tag and stays.
+fn strip_tags(s: &str) -> String {
+    const BLOCK: &[&str] = &[
+        "br",
+        "p",
+        "div",
+        "pre",
+        "tr",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "blockquote",
+        "hr",
+    ];
+    tag_regex()
+        .replace_all(s, |c: &regex::Captures| {
+            let name = c[1].to_ascii_lowercase();
+            if BLOCK.contains(&name.as_str()) {
+                "\n"
+            } else {
+                ""
+            }
+        })
+        .into_owned()
+}
+
+/// The HTML entities error pages and escaped logs carry, decoded once.
+fn decode_entities(s: &str) -> String {
+    const ENTITIES: &[(&str, &str)] = &[
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&#039;", "'"),
+        ("&#x27;", "'"),
+        ("&apos;", "'"),
+        ("&#34;", "\""),
+        ("&#x22;", "\""),
+        ("&#60;", "<"),
+        ("&#62;", ">"),
+        ("&#x3c;", "<"),
+        ("&#x3e;", ">"),
+        ("&nbsp;", " "),
+        ("&#160;", " "),
+        ("&#10;", "\n"),
+        ("&#13;", "\n"),
+        ("&amp;", "&"),
+    ];
+    let mut s = s.to_string();
+    for (from, to) in ENTITIES {
+        if s.contains(from) {
+            s = s.replace(from, to);
+        }
+    }
+    s
+}
+
+/// E-mail reply quoting (`> `, `>> `, `> > `) removed from the start of each
+/// line, so a quoted reply reads like the reply itself. Transcript arrows
+/// (`->`, `<-`, `>>>`) are not quoting and stay.
+fn unquote_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        let mut rest = trimmed;
+        let mut quoted = false;
+        while let Some(r) = rest.strip_prefix('>') {
+            if rest.starts_with(">>>") {
+                break;
+            }
+            if r.is_empty() || r.starts_with([' ', '\t', '>']) {
+                rest = r.trim_start_matches([' ', '\t']);
+                quoted = true;
+            } else {
+                break;
+            }
+        }
+        out.push_str(if quoted { rest } else { line });
+    }
+    out
 }
 
 fn reply_regex() -> &'static Regex {
@@ -44,20 +194,23 @@ fn reply_regex() -> &'static Regex {
         // 1: a code followed by an enhanced status (strong evidence anywhere).
         // 2: a code at the start of a line, after a transcript/log prefix.
         // 3: a code after words that introduce a reply (Postfix: `said:`,
+        //    Outlook's `Server Response: '550 …'` in English, French,
+        //    Portuguese, Spanish, German, Russian, Japanese or Chinese,
         //    `refused to talk to me:`, a client library's `…Exception: 435 …`,
         //    PHPMailer's timestamped `… SERVER -> CLIENT: 250 …`; quotes, brackets
         //    and Markdown `**`/backticks may stand between, as in
         //    ``**Error message:** `` 451 …``).
-        // 4: a code as the first element of a Python tuple: (535, b'…').
+        // 4: a code as the first element of a Python tuple: (535, b'…'),
+        //    or of what is left of one at the start of a line: 421, b'…'.
         // 5: a common error code after a colon, followed by words
-        //    (`Failed to send email: 535 Login Fail`).
+        //    (`Failed to send email: 535 Login Fail`, `…: 550-"Your IP…`).
         Regex::new(concat!(
             r"(?mi-u)",
             r"(?:\b(?P<c1>[2-5][0-5][0-9])[ -](?P<e1>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)",
             r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
-            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|failed|to me|-> client|smtp inbound)[:=]?[ \t]*(?:[*`'\x22(\[][ \t]*){0,6}(?P<c3>[2-5][0-5][0-9])\b)",
-            r"|(?:\((?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
-            r"|(?::[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6])) [A-Za-z]{2})",
+            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|failed|to me|-> client|smtp inbound|du serveur|do servidor|del servidor|serverantwort|des servers|(?u:сервера|応答|响应|回應))[ \t]*(?:[:=]|(?u:：))?[ \t]*(?:[*`'\x22(\[][ \t]*){0,6}(?P<c3>[2-5][0-5][0-9])\b)",
+            r"|(?:(?:\(|^[ \t]*)(?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
+            r"|(?::[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6]))[ -][\x22']?[A-Za-z]{2})",
         ))
         .expect("reply regex compiles")
     })
@@ -230,13 +383,23 @@ fn gather_continuations(text: &str, mut pos: usize, code: u16, first: &str) -> (
     let mut full = first.to_string();
     let prefix = code.to_string();
     let mut lines = 0;
-    while pos < text.len() && lines < 20 {
-        let next_start = pos + 1;
+    // A `550-` line promises more; a paste that doubled its line breaks
+    // puts blank lines before the rest (`550-… not allowed in`, ``, `550 …`).
+    let mut open = first.as_bytes().get(3) == Some(&b'-');
+    let mut blanks = 0;
+    let mut scan = pos;
+    while scan < text.len() && lines < 20 {
+        let next_start = scan + 1;
         if next_start >= text.len() {
             break;
         }
         let next_end = line_end(text, next_start);
         let line = text[next_start..next_end].trim_start();
+        if open && line.trim_end().is_empty() && blanks < 2 {
+            blanks += 1;
+            scan = next_end;
+            continue;
+        }
         // Strip a transcript prefix such as "S: " or "<~ ".
         let stripped = line
             .trim_start_matches(|c: char| !c.is_ascii_digit() && c != '\n')
@@ -244,12 +407,18 @@ fn gather_continuations(text: &str, mut pos: usize, code: u16, first: &str) -> (
         let is_cont = stripped.starts_with(&prefix)
             && matches!(stripped.as_bytes().get(3), Some(b' ' | b'-') | None)
             && line.len() - stripped.len() <= 24;
-        if !is_cont || full.contains(stripped) {
+        let rest = stripped.get(4..).unwrap_or("").trim();
+        if !is_cont || full.contains(stripped) || (!rest.is_empty() && full.contains(rest)) {
             break;
         }
+        // The text goes on without the repeated code, so a phrase split
+        // over two lines (`… not allowed in` / `550 header From`) reads whole.
         full.push(' ');
-        full.push_str(stripped.trim_end());
+        full.push_str(rest);
+        open = stripped.as_bytes().get(3) == Some(&b'-');
+        blanks = 0;
         pos = next_end;
+        scan = next_end;
         lines += 1;
     }
     (full, pos)
@@ -352,6 +521,69 @@ mod tests {
         let r = replies(&t);
         assert_eq!(r.len(), 1);
         assert!(r[0].text.contains("BadCredentials"));
+    }
+
+    #[test]
+    fn windows_line_breaks_keep_multiline_replies_together() {
+        let t = normalise("534-5.7.9 Application-specific password required.\r\n534 5.7.9 https://support.google.com/mail/?p=InvalidSecondFactor\r\n");
+        let r = replies(&t);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].text.contains("InvalidSecondFactor"));
+    }
+
+    #[test]
+    fn html_and_json_escapes_are_undone() {
+        assert_eq!(
+            normalise("550 5.7.1 &lt;user@example.com&gt;: Relay access denied &#39;x&#39;"),
+            "550 5.7.1 <user@example.com>: Relay access denied 'x'"
+        );
+        assert_eq!(
+            normalise("\"550 5.7.1 \\u003cuser@example.com\\u003e: denied\""),
+            "\"550 5.7.1 <user@example.com>: denied\""
+        );
+        assert_eq!(
+            normalise("<p>Error:</p><pre>535 5.7.8 Bad</pre><br/>x"),
+            "\nError:\n\n535 5.7.8 Bad\n\nx"
+        );
+    }
+
+    #[test]
+    fn mail_addresses_in_angle_brackets_are_not_tags() {
+        let t = normalise("<div>553 5.7.1 <user@example.com>: Sender address rejected</div>");
+        assert!(t.contains("<user@example.com>"), "{t}");
+    }
+
+    #[test]
+    fn email_quoting_is_removed_but_transcript_arrows_stay() {
+        let t = normalise("> > 535 5.7.8 Error\n>> 535 again\n>>> AUTH LOGIN\n-> MAIL FROM:<a@b>");
+        assert_eq!(
+            t,
+            "535 5.7.8 Error\n535 again\n>>> AUTH LOGIN\n-> MAIL FROM:<a@b>"
+        );
+    }
+
+    #[test]
+    fn outlook_server_response_in_other_languages() {
+        for t in [
+            "Réponse du serveur : '550 <a@b>... Relais refusé', Port : 25",
+            "Resposta do Servidor: '553 este domínio', Porta: 25",
+            "サーバーの応答: '550 5.7.1 Unable to relay'",
+        ] {
+            let r = replies(t);
+            assert!(r.iter().any(|r| r.code.is_some()), "{t}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn continuation_after_blank_lines_is_joined_without_its_code() {
+        let t = "Failed to add recipient: 550-\"Your domain example.com is not allowed in\n\n550 header From\" @ x";
+        let r = replies(t);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(
+            r[0].text.contains("not allowed in header From"),
+            "{:?}",
+            r[0].text
+        );
     }
 
     #[test]
