@@ -6,18 +6,15 @@
 
 mod support;
 
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use support::certs;
 use support::fake_smtp::{FakeSmtp, Server};
-use support::leak::assert_no_leak;
+use support::run::{Doctor, Outcome};
 use support::schema::assert_valid;
 
 const ALICE: &str = "alice@example.test";
@@ -30,99 +27,46 @@ const WRONG: &str = "Wr0ng-Batch-Marker-7z?";
 const INLINE: &str = "Inl1ne-Batch-Marker-2k#";
 const TOKEN: &str = "ya29.Batch-Tok3n-Marker-Q7";
 const SECRETS: [&str; 4] = [PASSWORD, WRONG, INLINE, TOKEN];
-const HANG_GUARD: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------------------
 // Running the binary
 // ---------------------------------------------------------------------------
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// stdout as JSON Lines.
-    /// stdout as JSON Lines; every account document must match the schema.
-    fn lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{}", self.context()));
-                if v.get("summary").is_none() {
-                    assert_valid(&v);
-                }
-                v
-            })
-            .collect()
-    }
-
-    fn summary(&self) -> Value {
-        let lines = self.lines();
-        let last = lines.last().expect("a summary line");
-        last["summary"].clone()
-    }
-
-    fn context(&self) -> String {
-        format!(
-            "exit code {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs smtp-doctor with `args` and extra environment; leak-checks both streams.
+/// stdout as JSON Lines; every account document must match the schema.
 #[track_caller]
-fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("SMTP_DOCTOR_PASSWORD")
-        .env_remove("SMTP_DOCTOR_TOKEN")
-        .env("NO_COLOR", "1");
+fn json_lines(r: &Outcome) -> Vec<Value> {
+    r.stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{}", r.context()));
+            if v.get("summary").is_none() {
+                assert_valid(&v);
+            }
+            v
+        })
+        .collect()
+}
+
+#[track_caller]
+fn summary(r: &Outcome) -> Value {
+    let lines = json_lines(r);
+    let last = lines.last().expect("a summary line");
+    last["summary"].clone()
+}
+
+/// Runs smtp-doctor with `args` and extra environment; leak-checks both
+/// streams for every user and secret of these tests.
+#[track_caller]
+fn run(args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let mut doctor = Doctor::new().args(args);
     for (k, v) in env {
-        cmd.env(k, v);
+        doctor = doctor.env(k, v);
     }
-    let started = Instant::now();
-    let mut child = cmd.spawn().expect("spawn smtp-doctor");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = out.read_to_end(&mut b);
-        b
-    });
-    let err_reader = thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = err.read_to_end(&mut b);
-        b
-    });
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if started.elapsed() > HANG_GUARD {
-            let _ = child.kill();
-            panic!("smtp-doctor {args:?} hung");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
     for user in USERS {
-        for secret in SECRETS {
-            assert_no_leak(user, secret, &[("stdout", &stdout), ("stderr", &stderr)]);
-        }
+        doctor = doctor.secrets(user, SECRETS);
     }
-    Run {
-        code: status.code().expect("exit code"),
-        stdout,
-        stderr,
-    }
+    doctor.run()
 }
 
 /// The secrets' environment variables, as batch files name them.
@@ -172,7 +116,7 @@ fn ca() -> String {
 
 /// `check --batch FILE --cafile CA --timeout 5 --format json` plus `extra`.
 #[track_caller]
-fn batch(file: &BatchFile, extra: &[&str]) -> Run {
+fn batch(file: &BatchFile, extra: &[&str]) -> Outcome {
     let ca = ca();
     let mut args = vec![
         "check",
@@ -224,7 +168,7 @@ fn csv_batch_one_document_per_account_in_file_order_then_summary() {
         "worst account is wrong-credentials\n{}",
         r.context()
     );
-    let lines = r.lines();
+    let lines = json_lines(&r);
     assert_eq!(lines.len(), 3, "{}", r.context());
     assert_eq!(lines[0]["target"]["address"], ALICE);
     assert_eq!(lines[0]["category"], "ok");
@@ -233,7 +177,7 @@ fn csv_batch_one_document_per_account_in_file_order_then_summary() {
     assert_eq!(lines[1]["category"], "wrong-credentials");
     assert_eq!(lines[1]["exit_code"], 5);
     assert_eq!(lines[1]["version"], 1);
-    let s = r.summary();
+    let s = summary(&r);
     assert_eq!(s["accounts"], 2);
     assert_eq!(s["checked"], 2);
     assert_eq!(s["categories"]["ok"], 1);
@@ -265,11 +209,11 @@ fn json_lines_detected_by_first_byte_with_token_and_password_file() {
     f.secret_file("alice.pw", PASSWORD, 0o600);
     let r = batch(&f, &[]);
     assert_eq!(r.code, 0, "{}", r.context());
-    let lines = r.lines();
+    let lines = json_lines(&r);
     assert_eq!(lines[0]["category"], "ok", "{}", r.context());
     assert_eq!(lines[1]["category"], "ok", "{}", r.context());
     assert_eq!(lines[1]["endpoints"][0]["mechanism"], "XOAUTH2");
-    assert_eq!(r.summary()["categories"]["ok"], 2);
+    assert_eq!(summary(&r)["categories"]["ok"], 2);
 }
 
 #[test]
@@ -363,7 +307,7 @@ fn inline_password_is_refused_unless_the_file_is_0600() {
     let r = batch(&f, &[]);
     assert_eq!(r.code, 0, "{}", r.context());
     assert!(r.stderr.contains("holds inline secrets"), "{}", r.context());
-    assert_eq!(r.lines()[0]["category"], "ok");
+    assert_eq!(json_lines(&r)[0]["category"], "ok");
 }
 
 #[test]
@@ -452,7 +396,7 @@ fn jobs_caps_connections_across_hosts() {
     assert_eq!(a.connections() + b.connections(), 6);
     assert_eq!(a.peak_connections(), 1);
     assert_eq!(b.peak_connections(), 1);
-    assert_eq!(r.summary()["jobs"], 1);
+    assert_eq!(summary(&r)["jobs"], 1);
 }
 
 #[test]
@@ -470,7 +414,7 @@ fn a_host_answering_421_gets_one_connection_and_is_backed_off() {
     let r = batch(&f, &["--per-host", "2"]);
     assert_eq!(busy.connections(), 1, "{}", r.context());
     assert_eq!(r.code, 7, "{}", r.context());
-    let lines = r.lines();
+    let lines = json_lines(&r);
     let first_category = lines[0]["category"].as_str().unwrap().to_string();
     assert!(
         first_category == "rate-limited" || first_category == "server-temporary-failure",
@@ -489,7 +433,7 @@ fn a_host_answering_421_gets_one_connection_and_is_backed_off() {
     }
     // Other hosts go on.
     assert_eq!(lines[4]["category"], "ok", "{}", r.context());
-    let s = r.summary();
+    let s = summary(&r);
     assert_eq!(s["skipped"], 3);
     assert_eq!(s["backed_off"][0]["host"], "127.0.0.1");
     assert_eq!(s["backed_off"][0]["skipped"], 3);
@@ -527,7 +471,7 @@ fn a_454_to_auth_backs_off_the_host_in_text_output_too() {
 // ---------------------------------------------------------------------------
 
 #[track_caller]
-fn single(port: u16, password: &str, extra: &[&str]) -> Run {
+fn single(port: u16, password: &str, extra: &[&str]) -> Outcome {
     let ca = ca();
     let port = port.to_string();
     let mut args = vec![
@@ -556,8 +500,8 @@ fn expect_makes_the_expected_category_exit_0() {
         &["--expect", "wrong-credentials", "--format", "json"],
     );
     assert_eq!(r.code, 0, "{}", r.context());
-    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_valid(&doc);
+    // One document, checked against the schema by the runner.
+    let doc = r.expect_json();
     assert_eq!(doc["category"], "wrong-credentials");
     assert_eq!(doc["exit_code"], 0);
     assert_eq!(doc["expect"]["met"], true);
@@ -599,10 +543,10 @@ fn expect_column_per_account_in_a_batch() {
     let f = BatchFile::new("expect.csv", &csv, 0o600);
     let r = batch(&f, &[]);
     assert_eq!(r.code, 0, "{}", r.context());
-    let lines = r.lines();
+    let lines = json_lines(&r);
     assert_eq!(lines[1]["exit_code"], 0);
     assert_eq!(lines[1]["expect"]["met"], true);
-    assert_eq!(r.summary()["expect"]["met"], 1);
+    assert_eq!(summary(&r)["expect"]["met"], 1);
 
     // --expect is the default for rows without the column.
     let r = batch(&f, &["--expect", "ok"]);

@@ -8,23 +8,18 @@
 
 mod support;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
-
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64_NO_PAD;
 use base64::Engine as _;
-use serde_json::Value;
 
 use support::certs::{self, Cert};
 use support::fake_smtp::{FakeSmtp, Hostile, Server};
+use support::run::{exit_code_for, Doctor, Outcome};
 
 const USER: &str = "alice@example.test";
 const PASSWORD: &str = "S3cret-Marker-9x!";
 const TOKEN: &str = "ya29.Tok3n-Marker-Q7zVw";
-/// A run that takes longer than this is killed and fails the test.
-const HANG_GUARD: Duration = Duration::from_secs(40);
+/// A run that takes longer than this (seconds) is killed and fails the test.
+const HANG_GUARD: u64 = 40;
 
 // ---------------------------------------------------------------------------
 // Running the binary
@@ -93,112 +88,32 @@ impl Check {
         args
     }
 
-    /// Run the binary (stdin null, hang guard), check it leaked no secret and
-    /// that stdout is one JSON document.
+    /// Run the binary (stdin null, hang guard): no form of the password or
+    /// the token leaks, for the address or for `--user`, and stdout is one
+    /// JSON document.
     #[track_caller]
-    fn run(self) -> Run {
-        let args = self.args();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
-        cmd.args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .env_remove("SMTP_DOCTOR_PASSWORD")
-            .env_remove("SMTP_DOCTOR_TOKEN")
-            .env("NO_COLOR", "1");
-        if self.use_token {
-            cmd.env("SMTP_DOCTOR_TOKEN", TOKEN);
+    fn run(self) -> Outcome {
+        let mut doctor = Doctor::new()
+            .args(self.args())
+            .hang_guard(HANG_GUARD)
+            .secret(USER, PASSWORD)
+            .secret(USER, TOKEN)
+            // Unpadded: a prefix of the padded form, so it matches both.
+            .forbid(
+                "base64(user) (AUTH LOGIN / CRAM-MD5 response)",
+                B64_NO_PAD.encode(USER),
+            );
+        if let Some(user) = self.user {
+            doctor = doctor.secret(user, PASSWORD).secret(user, TOKEN);
+        }
+        doctor = if self.use_token {
+            doctor.env("SMTP_DOCTOR_TOKEN", TOKEN)
         } else {
-            cmd.env("SMTP_DOCTOR_PASSWORD", PASSWORD);
-        }
-
-        let started = Instant::now();
-        let mut child = cmd.spawn().expect("spawn smtp-doctor");
-        let mut out = child.stdout.take().expect("stdout pipe");
-        let mut err = child.stderr.take().expect("stderr pipe");
-        let out_reader = thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = out.read_to_end(&mut buf);
-            buf
-        });
-        let err_reader = thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = err.read_to_end(&mut buf);
-            buf
-        });
-        let mut hung = false;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for smtp-doctor") {
-                break status;
-            }
-            if started.elapsed() > HANG_GUARD {
-                hung = true;
-                let _ = child.kill();
-                break child.wait().expect("reap smtp-doctor");
-            }
-            thread::sleep(Duration::from_millis(20));
+            doctor.env("SMTP_DOCTOR_PASSWORD", PASSWORD)
         };
-        let elapsed = started.elapsed();
-        let stdout =
-            String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
-        let stderr =
-            String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
-
-        // The leak check runs first and on every run, whatever else happens.
-        assert_no_secret_leak(&stdout, &stderr);
-
-        assert!(
-            !hung,
-            "smtp-doctor {args:?} did not finish within {HANG_GUARD:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-        );
-        let code = status
-            .code()
-            .unwrap_or_else(|| panic!("smtp-doctor killed by a signal: {status:?}\n{stderr}"));
-        let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON document ({e}); exit code {code}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-            )
-        });
-        Run {
-            code,
-            stdout,
-            stderr,
-            json,
-            elapsed,
-        }
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    json: Value,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn diagnosis_ids(&self) -> Vec<String> {
-        self.json["diagnoses"]
-            .as_array()
-            .map(|ds| {
-                ds.iter()
-                    .map(|d| d["id"].as_str().unwrap_or("?").to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn context(&self) -> String {
-        format!(
-            "exit code {} after {:?}; category {}; diagnoses {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code,
-            self.elapsed,
-            self.json["category"],
-            self.diagnosis_ids(),
-            self.stdout,
-            self.stderr
-        )
+        let run = doctor.run();
+        run.expect_json();
+        run
     }
 }
 
@@ -206,101 +121,23 @@ impl Run {
 // Assertions
 // ---------------------------------------------------------------------------
 
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    // Unpadded: a prefix of the padded form, so it matches both.
-    B64_NO_PAD.encode(bytes)
-}
-
-/// Every form of the test secrets that must never be printed.
-fn forbidden_secrets() -> Vec<(&'static str, String)> {
-    vec![
-        ("the password", PASSWORD.to_string()),
-        ("base64(password)", b64(PASSWORD)),
-        (
-            "AUTH PLAIN blob base64(\\0user\\0password)",
-            b64(format!("\0{USER}\0{PASSWORD}")),
-        ),
-        (
-            "AUTH PLAIN blob with authzid",
-            b64(format!("{USER}\0{USER}\0{PASSWORD}")),
-        ),
-        ("base64(user) (AUTH LOGIN / CRAM-MD5 response)", b64(USER)),
-        ("the token", TOKEN.to_string()),
-        ("base64(token)", b64(TOKEN)),
-        (
-            "XOAUTH2 blob",
-            b64(format!("user={USER}\x01auth=Bearer {TOKEN}\x01\x01")),
-        ),
-        (
-            "OAUTHBEARER blob",
-            b64(format!("n,a={USER},\x01auth=Bearer {TOKEN}\x01\x01")),
-        ),
-    ]
-}
-
-/// No secret, in any form, in stdout or stderr.
+/// Category, exit code and JSON shape as the contract says (the runner has
+/// checked the schema and `exit_code`).
 #[track_caller]
-fn assert_no_secret_leak(stdout: &str, stderr: &str) {
-    for (what, secret) in forbidden_secrets() {
-        for (stream, text) in [("stdout", stdout), ("stderr", stderr)] {
-            assert!(
-                !text.contains(&secret),
-                "SECRET LEAK: {what} appears in {stream}"
-            );
-        }
-    }
-}
-
-/// The contract's exit code for a category.
-fn exit_code_for(category: &str) -> i32 {
-    match category {
-        "ok" => 0,
-        "wrong-credentials"
-        | "app-password-required"
-        | "account-action-required"
-        | "username-format"
-        | "oauth-token-invalid" => 5,
-        "auth-disabled-by-policy"
-        | "oauth-required"
-        | "no-common-auth-mechanism"
-        | "auth-not-offered"
-        | "auth-required"
-        | "sender-not-permitted"
-        | "relay-denied"
-        | "client-blocked"
-        | "quota-exceeded" => 6,
-        "starttls-required"
-        | "starttls-unavailable"
-        | "tls-mode-mismatch"
-        | "tls-certificate-invalid"
-        | "tls-handshake-failed" => 4,
-        "dns-failure" | "connection-refused" | "connection-timeout" => 3,
-        "rate-limited" | "server-temporary-failure" => 7,
-        "protocol-error" | "other" => 1,
-        _ => panic!("unknown category {category}"),
-    }
-}
-
-/// Category, exit code and JSON shape as the contract says.
-#[track_caller]
-fn assert_category(run: &Run, category: &str) {
+fn assert_category(run: &Outcome, category: &str) {
     let ctx = run.context();
+    let json = run.expect_json();
     assert_eq!(
-        run.json["category"].as_str(),
+        json["category"].as_str(),
         Some(category),
         "wrong category\n{ctx}"
     );
-    assert_eq!(run.code, exit_code_for(category), "wrong exit code\n{ctx}");
-    assert_eq!(run.json["version"], 1, "JSON version\n{ctx}");
-    support::schema::assert_valid(&run.json);
-    assert_eq!(
-        run.json["exit_code"].as_i64(),
-        Some(i64::from(run.code)),
-        "JSON exit_code differs from the process exit code\n{ctx}"
-    );
+    let code = exit_code_for(category).unwrap_or_else(|| panic!("unknown category {category}"));
+    assert_eq!(run.code, code, "wrong exit code\n{ctx}");
+    assert_eq!(json["version"], 1, "JSON version\n{ctx}");
     if category != "ok" {
         assert_eq!(
-            run.json["diagnoses"][0]["category"].as_str(),
+            json["diagnoses"][0]["category"].as_str(),
             Some(category),
             "diagnoses[0].category must be the top-level category\n{ctx}"
         );
@@ -309,7 +146,7 @@ fn assert_category(run: &Run, category: &str) {
 
 /// Run and assert the category: what nearly every test does.
 #[track_caller]
-fn expect(check: Check, category: &str) -> Run {
+fn expect(check: Check, category: &str) -> Outcome {
     let run = check.run();
     assert_category(&run, category);
     run
@@ -368,7 +205,7 @@ fn ok_with_plain_over_starttls() {
     let run = expect(Check::new(server.port(), "starttls"), "ok");
     assert_auth_in_tls_with(&server, "PLAIN");
     assert_eq!(server.commands("STARTTLS").len(), 1, "{}", server.dump());
-    let transcript = &run.json["endpoints"][0]["transcript"];
+    let transcript = &run.expect_json()["endpoints"][0]["transcript"];
     assert!(
         transcript.as_array().is_some_and(|t| !t.is_empty()),
         "--verbose must include endpoints[0].transcript\n{}",
@@ -419,7 +256,7 @@ fn ok_with_xoauth2_token() {
 fn ok_with_tls_none_on_purpose_carries_a_warning() {
     let server = FakeSmtp::plain().accept(USER, PASSWORD).spawn();
     let run = expect(Check::new(server.port(), "none"), "ok");
-    let warned = run.json["diagnoses"]
+    let warned = run.expect_json()["diagnoses"]
         .as_array()
         .is_some_and(|ds| ds.iter().any(|d| d["severity"] == "warning"));
     assert!(
@@ -681,14 +518,14 @@ fn local_part_user_at_gmail_is_username_format() {
         &[("stdout", &run.stdout), ("stderr", &run.stderr)],
     );
     assert_eq!(
-        run.json["diagnoses"][0]["id"].as_str(),
+        run.expect_json()["diagnoses"][0]["id"].as_str(),
         Some("username-not-full-address"),
         "{}",
         run.context()
     );
     // The provider's own reading stays visible below it.
     assert_eq!(
-        run.json["diagnoses"][1]["id"].as_str(),
+        run.expect_json()["diagnoses"][1]["id"].as_str(),
         Some("gmail-bad-credentials"),
         "{}",
         run.context()
@@ -705,12 +542,14 @@ fn tls_1_0_only_server_is_named_plainly() {
         "tls-handshake-failed",
     );
     assert_eq!(
-        run.json["diagnoses"][0]["id"].as_str(),
+        run.expect_json()["diagnoses"][0]["id"].as_str(),
         Some("tls-protocol-version"),
         "{}",
         run.context()
     );
-    let summary = run.json["diagnoses"][0]["summary"].as_str().unwrap_or("");
+    let summary = run.expect_json()["diagnoses"][0]["summary"]
+        .as_str()
+        .unwrap_or("");
     assert!(summary.contains("TLS 1.0/1.1"), "{summary}");
     assert_no_auth_sent(&server);
 }
@@ -723,7 +562,7 @@ fn starttls_response_injection_is_protocol_error_and_sends_no_auth() {
         .spawn();
     let run = expect(Check::new(server.port(), "starttls"), "protocol-error");
     assert_eq!(
-        run.json["diagnoses"][0]["id"].as_str(),
+        run.expect_json()["diagnoses"][0]["id"].as_str(),
         Some("starttls-response-injection"),
         "{}",
         run.context()

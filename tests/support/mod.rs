@@ -1,6 +1,7 @@
 //! Shared support for the end-to-end and interop tests: a scripted fake SMTP
 //! server, a scripted OAuth identity endpoint, a test PKI generated at run
-//! time, and the secret-leak check.
+//! time, the secret-leak and schema checks, and the one runner of the binary
+//! (run.rs) that applies them.
 #![allow(dead_code)]
 
 pub mod certs;
@@ -8,4 +9,5 @@ pub mod dns;
 pub mod fake_smtp;
 pub mod identity_mock;
 pub mod leak;
+pub mod run;
 pub mod schema;

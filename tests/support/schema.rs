@@ -15,13 +15,18 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
+/// Every schema violation of `doc` (empty when it is valid).
+pub fn errors(doc: &Value) -> Vec<String> {
+    validator()
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 /// Panics with every schema violation of `doc`.
 #[track_caller]
 pub fn assert_valid(doc: &Value) {
-    let errors: Vec<String> = validator()
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = errors(doc);
     assert!(
         errors.is_empty(),
         "JSON does not match docs/smtp-doctor.schema.json:\n{}\n{doc:#}",
