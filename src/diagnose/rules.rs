@@ -288,7 +288,7 @@ pub static RULES: &[Rule] = &[
     err(
         "transactional-credits-exceeded",
         C::QuotaExceeded,
-        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "quotaexceeded", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour"]).or(&When::reply().enhanced(&["5.4.5", "5.2.2", "4.2.2", "5.3.4"])),
+        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "quotaexceeded", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit", "per session limit"]).or(&When::reply().enhanced(&["5.4.5", "5.2.2", "4.2.2", "5.3.4"])),
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,

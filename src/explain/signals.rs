@@ -293,6 +293,12 @@ const TABLE: &[(Signal, &[&str])] = &[
             "couldn't resolve host",
             "no such host is known",
             "php_network_getaddresses",
+            // Windows' WSAHOST_NOT_FOUND in other languages.
+            "host ist unbekannt",
+            "hôte inconnu",
+            "no se conoce ningún host",
+            "этот хост неизвестен",
+            "不知道这样的主机",
         ],
     ),
     (
@@ -324,6 +330,16 @@ const TABLE: &[(Signal, &[&str])] = &[
             "connection was refused",
             "\"errno\":-111",
             "errno: -111",
+            // Windows' WSAECONNREFUSED in other languages (and as people
+            // translate it back into English).
+            "active rejection",
+            "zielcomputer die verbindung verweigerte",
+            "expressément refusée",
+            "denegó expresamente",
+            "recusou ativamente",
+            "отверг запрос на подключение",
+            "积极拒绝",
+            "によって拒否されたため",
         ],
     ),
     (
@@ -350,6 +366,12 @@ const TABLE: &[(Signal, &[&str])] = &[
             "timed out",
             "sockettimeoutexception",
             "connection attempt failed because the connected party did not properly respond",
+            // Windows' WSAETIMEDOUT in other languages.
+            "nicht richtig reagiert",
+            "pas répondu convenablement",
+            "no respondió adecuadamente",
+            "не получен нужный отклик",
+            "没有正确答复",
         ],
     ),
     (
