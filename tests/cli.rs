@@ -5,30 +5,21 @@
 mod support;
 
 use clap::CommandFactory;
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::Duration;
+use support::run::{Doctor, Outcome};
 
-/// The binary with a clean environment; stdio left for the caller (a pty
-/// needs it untouched).
-fn bare() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
-    c.env_remove("SMTP_DOCTOR_PASSWORD")
-        .env_remove("SMTP_DOCTOR_TOKEN")
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE");
-    c
+/// The binary with a clean environment that leaves colour to the terminal
+/// and the flags (no `NO_COLOR`, no `CLICOLOR_FORCE`). Its `command()` leaves
+/// stdio to the caller (a pty needs it untouched).
+fn bin() -> Doctor {
+    Doctor::new().colour()
 }
 
-fn bin() -> Command {
-    let mut c = bare();
-    c.stdin(Stdio::null());
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run smtp-doctor")
+#[track_caller]
+fn run(args: &[&str]) -> Outcome {
+    bin().args(args).run()
 }
 
 fn text(b: &[u8]) -> String {
@@ -44,6 +35,13 @@ fn closed_port() -> u16 {
         .port()
 }
 
+/// `check a@example.test` against a port on 127.0.0.1 with nothing listening.
+fn check_closed_port() -> Doctor {
+    bin()
+        .args(["check", "a@example.test", "--host", "127.0.0.1", "--port"])
+        .arg(closed_port().to_string())
+}
+
 fn fixture(name: &str) -> String {
     format!(
         "{}/tests/fixtures/explain/providers/{name}",
@@ -55,15 +53,15 @@ const GMAIL_FIXTURE: &str = "gmail-534-app-password-nodemailer-stack.txt";
 
 #[test]
 fn long_help_has_examples_and_exit_codes_short_help_stays_short() {
-    let long = text(&run(&["check", "--help"]).stdout);
+    let long = run(&["check", "--help"]).stdout;
     assert!(
         long.contains("Examples:") && long.contains("Exit codes:") && long.contains("7  temporary"),
         "{long}"
     );
-    let short = text(&run(&["check", "-h"]).stdout);
+    let short = run(&["check", "-h"]).stdout;
     assert!(!short.contains("Exit codes:"), "{short}");
     assert!(short.lines().count() < long.lines().count());
-    let top = text(&run(&["--help"]).stdout);
+    let top = run(&["--help"]).stdout;
     for sub in ["check", "explain", "demo", "completions", "man"] {
         assert!(top.contains(sub), "--help lists {sub}");
     }
@@ -71,7 +69,7 @@ fn long_help_has_examples_and_exit_codes_short_help_stays_short() {
 
 #[test]
 fn version_names_the_commit() {
-    let out = text(&run(&["--version"]).stdout);
+    let out = run(&["--version"]).stdout;
     assert!(
         out.starts_with(concat!("smtp-doctor ", env!("CARGO_PKG_VERSION"), " (")),
         "{out}"
@@ -101,8 +99,8 @@ fn completions_cover_every_flag_for_each_shell() {
     let flags = all_long_flags();
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let out = run(&["completions", shell]);
-        assert!(out.status.success(), "{shell}");
-        let script = text(&out.stdout);
+        assert_eq!(out.code, 0, "{shell}");
+        let script = &out.stdout;
         for f in &flags {
             // fish writes `-l password-file`, the others `--password-file`.
             let bare = f.trim_start_matches('-');
@@ -117,8 +115,8 @@ fn completions_cover_every_flag_for_each_shell() {
 #[test]
 fn man_page_documents_every_subcommand_and_flag() {
     let out = run(&["man"]);
-    assert!(out.status.success());
-    let page = text(&out.stdout);
+    assert_eq!(out.code, 0);
+    let page = &out.stdout;
     assert!(
         page.starts_with(".ie") || page.contains(".TH"),
         "roff header"
@@ -135,16 +133,12 @@ fn man_page_documents_every_subcommand_and_flag() {
 }
 
 #[track_caller]
-fn assert_usage_error(out: &Output, needle: &str) {
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "exit 2 expected; stderr: {err}");
+fn assert_usage_error(out: &Outcome, needle: &str) {
+    let err = &out.stderr;
+    assert_eq!(out.code, 2, "exit 2 expected; stderr: {err}");
     assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing on stdout: {}",
-        text(&out.stdout)
-    );
+    assert!(out.stdout.is_empty(), "nothing on stdout: {}", out.stdout);
 }
 
 #[test]
@@ -200,27 +194,12 @@ fn bad_input_is_a_clear_usage_error() {
 
 #[test]
 fn empty_password_stdin_is_refused_with_a_hint() {
-    let out = bin()
-        .args([
-            "check",
-            "a@example.test",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &closed_port().to_string(),
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            drop(c.stdin.take());
-            c.wait_with_output()
-        })
-        .unwrap();
+    let out = check_closed_port()
+        .arg("--password-stdin")
+        .stdin_bytes("")
+        .run();
     assert_usage_error(&out, "standard input is empty");
-    assert!(text(&out.stderr).contains("hint:"));
+    assert!(out.stderr.contains("hint:"));
 }
 
 #[test]
@@ -228,41 +207,23 @@ fn password_file_readable_by_others_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pw");
     std::fs::write(&path, "File-S3cret\n").unwrap();
-    let port = closed_port().to_string();
-    let args = [
-        "check",
-        "a@example.test",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--password-file",
-        path.to_str().unwrap(),
-    ];
+    // Both runs: no form of the file's secret in any output.
+    let check = check_closed_port()
+        .arg("--password-file")
+        .arg(&path)
+        .secret("a@example.test", "File-S3cret");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = run(&args);
+    let out = check.run();
     assert!(
-        text(&out.stderr).contains("is readable by others"),
+        out.stderr.contains("is readable by others"),
         "{}",
-        text(&out.stderr)
-    );
-    support::leak::assert_no_leak(
-        "a@example.test",
-        "File-S3cret",
-        &[
-            ("stdout", &text(&out.stdout)),
-            ("stderr", &text(&out.stderr)),
-        ],
+        out.stderr
     );
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = run(&args);
-    assert!(!text(&out.stderr).contains("readable by others"));
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "the secret was read and the check ran"
-    );
+    let out = check.run();
+    assert!(!out.stderr.contains("readable by others"));
+    assert_eq!(out.code, 3, "the secret was read and the check ran");
 }
 
 #[test]
@@ -280,78 +241,41 @@ fn implicit_tls_on_587_warns() {
             "--timeout",
             "1",
         ])
-        .output()
-        .unwrap();
+        .run();
     assert!(
-        text(&out.stderr).contains("587 normally uses STARTTLS"),
+        out.stderr.contains("587 normally uses STARTTLS"),
         "{}",
-        text(&out.stderr)
+        out.stderr
     );
 }
 
 #[test]
 fn password_from_stdin_is_used_and_never_printed() {
     let secret = "Stdin-S3cret-Marker";
-    let mut child = bin()
-        .args([
-            "check",
-            "a@example.test",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &closed_port().to_string(),
-        ])
+    let out = check_closed_port()
         .args(["--password-stdin", "--format", "json", "--verbose"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{secret}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    support::leak::assert_no_leak(
-        "a@example.test",
-        secret,
-        &[
-            ("stdout", &text(&out.stdout)),
-            ("stderr", &text(&out.stderr)),
-        ],
-    );
+        .stdin_bytes(format!("{secret}\n"))
+        .secret("a@example.test", secret)
+        .run();
+    assert_eq!(out.code, 3);
 }
 
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let f = fixture(GMAIL_FIXTURE);
     let piped = run(&["explain", &f]);
-    assert!(!piped.stdout.contains(&0x1b), "no escape codes when piped");
+    assert!(!piped.stdout.contains('\x1b'), "no escape codes when piped");
     let forced = run(&["--color", "always", "explain", &f]);
-    assert!(
-        text(&forced.stdout).contains("\x1b["),
-        "--color always colours"
-    );
-    let cli_force = bin()
-        .args(["explain", &f])
-        .env("CLICOLOR_FORCE", "1")
-        .output()
-        .unwrap();
-    assert!(
-        text(&cli_force.stdout).contains("\x1b["),
-        "CLICOLOR_FORCE colours"
-    );
+    assert!(forced.stdout.contains("\x1b["), "--color always colours");
+    let cli_force = bin().args(["explain", &f]).env("CLICOLOR_FORCE", "1").run();
+    assert!(cli_force.stdout.contains("\x1b["), "CLICOLOR_FORCE colours");
     let never = bin()
         .args(["--color", "never", "explain", &f])
         .env("CLICOLOR_FORCE", "1")
-        .output()
-        .unwrap();
-    assert!(!never.stdout.contains(&0x1b), "--color never wins");
+        .run();
+    assert!(!never.stdout.contains('\x1b'), "--color never wins");
     let json = run(&["--color", "always", "explain", "--format", "json", &f]);
-    assert!(!json.stdout.contains(&0x1b), "JSON is never coloured");
+    assert!(!json.stdout.contains('\x1b'), "JSON is never coloured");
 }
 
 /// Runs `cmd` in a pseudo-terminal and returns everything it printed.
@@ -367,14 +291,12 @@ fn in_pty(cmd: Command, drive: impl FnOnce(&mut expectrl::session::Session)) -> 
 #[test]
 fn terminal_output_is_coloured_unless_no_color() {
     let f = fixture(GMAIL_FIXTURE);
-    let mut cmd = bare();
-    cmd.args(["explain", &f]);
+    let cmd = bin().args(["explain", &f]).command();
     assert!(
         in_pty(cmd, |_| {}).contains("\x1b["),
         "a terminal gets colour"
     );
-    let mut cmd = bare();
-    cmd.args(["explain", &f]).env("NO_COLOR", "1");
+    let cmd = bin().args(["explain", &f]).env("NO_COLOR", "1").command();
     assert!(
         !in_pty(cmd, |_| {}).contains("\x1b["),
         "NO_COLOR turns it off"
@@ -384,17 +306,7 @@ fn terminal_output_is_coloured_unless_no_color() {
 #[test]
 fn password_prompt_does_not_echo() {
     let secret = "Pty-S3cret-Marker";
-    let mut cmd = bare();
-    cmd.args([
-        "check",
-        "a@example.test",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &closed_port().to_string(),
-        "--color",
-        "never",
-    ]);
+    let cmd = check_closed_port().args(["--color", "never"]).command();
     let out = in_pty(cmd, |s| {
         s.expect("Password for a@example.test: ").expect("prompt");
         s.send_line(secret).expect("type the password");
@@ -413,18 +325,19 @@ fn ctrl_c_mid_check_leaves_no_half_written_report() {
         std::thread::sleep(Duration::from_secs(3));
         drop(conns);
     });
-    let mut cmd = bare();
-    cmd.args([
-        "check",
-        "a@example.test",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port.to_string(),
-        "--timeout",
-        "10",
-    ])
-    .env("SMTP_DOCTOR_PASSWORD", "x");
+    let cmd = bin()
+        .args([
+            "check",
+            "a@example.test",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "10",
+        ])
+        .env("SMTP_DOCTOR_PASSWORD", "x")
+        .command();
     let started = std::time::Instant::now();
     let out = in_pty(cmd, |s| {
         std::thread::sleep(Duration::from_millis(700));
@@ -447,8 +360,8 @@ fn ctrl_c_mid_check_leaves_no_half_written_report() {
 #[test]
 fn demo_runs_every_scenario_as_expected_and_its_json_validates() {
     let out = run(&["demo"]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stdout = &out.stdout;
+    assert_eq!(out.code, 0, "{stdout}");
     for id in [
         "gmail-app-password-required",
         "microsoft-smtp-auth-disabled-tenant",
@@ -459,7 +372,7 @@ fn demo_runs_every_scenario_as_expected_and_its_json_validates() {
     }
     assert!(!stdout.contains("NOT what the demo expected"));
     let json = run(&["demo", "--format", "json"]);
-    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&json.stdout)
+    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&json.stdout)
         .into_iter()
         .collect::<Result<_, _>>()
         .expect("JSON documents");

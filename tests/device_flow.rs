@@ -10,10 +10,7 @@
 
 mod support;
 
-use serde_json::Value;
 use smtp_doctor::oauth::device::{self, FlowConfig, Pacer, Prompt};
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::certs;
 use support::fake_smtp::FakeSmtp;
@@ -21,6 +18,7 @@ use support::identity_mock::{
     error, pending, slow_down, success, IdentityMock, DEVICE_CODE, REFRESH_TOKEN, USER_CODE,
     VERIFICATION_URI,
 };
+use support::run::{Doctor, Outcome};
 
 const USER: &str = "alice@example.test";
 const TOKEN: &str = "ya29.Device-Tok3n-Marker-b8Kq";
@@ -207,15 +205,12 @@ fn unreachable_identity_endpoint() {
 // The binary: check --oauth microsoft
 // ---------------------------------------------------------------------------
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    json: Value,
-}
-
-fn run_check(smtp_port: u16, authority: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))
+/// `check --oauth microsoft` against the fake SMTP server on `smtp_port`
+/// and the identity mock at `authority`: nothing the identity platform hands
+/// out leaks, and stdout is one JSON document.
+#[track_caller]
+fn run_check(smtp_port: u16, authority: &str) -> Outcome {
+    let run = Doctor::new()
         .args(["check", USER, "--host", "127.0.0.1", "--port"])
         .arg(smtp_port.to_string())
         .args(["--tls", "starttls", "--cafile"])
@@ -229,57 +224,11 @@ fn run_check(smtp_port: u16, authority: &str) -> Run {
             "--authority",
             authority,
         ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("SMTP_DOCTOR_PASSWORD")
-        .env_remove("SMTP_DOCTOR_TOKEN")
-        .env("NO_COLOR", "1")
-        .spawn()
-        .expect("spawn smtp-doctor");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(40) {
-            let _ = child.kill();
-            panic!("smtp-doctor hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    for secret in [TOKEN, DEVICE_CODE, REFRESH_TOKEN] {
-        support::leak::assert_no_leak(USER, secret, &[("stdout", &stdout), ("stderr", &stderr)]);
-    }
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{stdout}\n{stderr}"));
-    support::schema::assert_valid(&json);
-    let code = status.code().expect("exit code");
-    assert_eq!(
-        json["exit_code"].as_i64(),
-        Some(i64::from(code)),
-        "{stdout}"
-    );
-    Run {
-        code,
-        stdout,
-        stderr,
-        json,
-    }
+        .hang_guard(40)
+        .secrets(USER, [TOKEN, DEVICE_CODE, REFRESH_TOKEN])
+        .run();
+    run.expect_json();
+    run
 }
 
 #[test]
@@ -293,8 +242,8 @@ fn device_flow_token_logs_in_with_xoauth2() {
         .spawn();
     let run = run_check(smtp.port(), &idp.authority());
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.json["category"], "ok");
-    assert_eq!(run.json["endpoints"][0]["mechanism"], "XOAUTH2");
+    assert_eq!(run.expect_json()["category"], "ok");
+    assert_eq!(run.expect_json()["endpoints"][0]["mechanism"], "XOAUTH2");
     // The user is told where to go and what to type, on stderr.
     assert!(run.stderr.contains(VERIFICATION_URI), "{}", run.stderr);
     assert!(run.stderr.contains(USER_CODE), "{}", run.stderr);
@@ -316,12 +265,7 @@ fn refused_token_is_linted_after_the_server_verdict() {
         .spawn();
     let run = run_check(smtp.port(), &idp.authority());
     assert_ne!(run.code, 0, "{}", run.stdout);
-    let ids: Vec<&str> = run.json["diagnoses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| d["id"].as_str())
-        .collect();
+    let ids = run.ids();
     assert!(ids.contains(&"token-opaque"), "{ids:?}");
     assert_ne!(ids[0], "token-opaque");
 }
@@ -334,8 +278,11 @@ fn declined_sign_in_exits_5_without_connecting() {
     let smtp = FakeSmtp::starttls().accept_token(USER, TOKEN).spawn();
     let run = run_check(smtp.port(), &idp.authority());
     assert_eq!(run.code, 5, "{}", run.stdout);
-    assert_eq!(run.json["category"], "oauth-token-invalid");
-    assert_eq!(run.json["diagnoses"][0]["id"], "device-sign-in-declined");
+    assert_eq!(run.expect_json()["category"], "oauth-token-invalid");
+    assert_eq!(
+        run.expect_json()["diagnoses"][0]["id"],
+        "device-sign-in-declined"
+    );
     assert_eq!(smtp.connections(), 0);
 }
 
@@ -349,7 +296,10 @@ fn expired_code_exits_5() {
         .spawn();
     let run = run_check(1, &idp.authority());
     assert_eq!(run.code, 5, "{}", run.stdout);
-    assert_eq!(run.json["diagnoses"][0]["id"], "device-code-expired");
+    assert_eq!(
+        run.expect_json()["diagnoses"][0]["id"],
+        "device-code-expired"
+    );
 }
 
 #[test]
@@ -363,12 +313,12 @@ fn consent_required_exits_6() {
         .spawn();
     let run = run_check(1, &idp.authority());
     assert_eq!(run.code, 6, "{}", run.stdout);
-    assert_eq!(run.json["category"], "oauth-required");
+    assert_eq!(run.expect_json()["category"], "oauth-required");
 }
 
 #[test]
 fn plain_http_authority_must_be_loopback() {
-    let out = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))
+    let out = Doctor::new()
         .args(["check", USER, "--host", "127.0.0.1", "--oauth", "microsoft"])
         .args([
             "--client-id",
@@ -376,10 +326,8 @@ fn plain_http_authority_must_be_loopback() {
             "--authority",
             "http://login.example.test",
         ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .run();
+    assert_eq!(out.code, 2);
+    let stderr = &out.stderr;
     assert!(stderr.contains("loopback"), "{stderr}");
 }

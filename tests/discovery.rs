@@ -7,53 +7,38 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
 use support::certs;
 use support::dns::TestDns;
 use support::fake_smtp::FakeSmtp;
+use support::run::{Doctor, Outcome};
 
 const PASSWORD: &str = "Disc0very-Marker-7q!";
 
-struct Run {
-    code: i32,
-    json: Value,
-    stdout: String,
-    elapsed: Duration,
+/// `source host:port tls category` of every endpoint probed.
+fn endpoints(run: &Outcome) -> Vec<String> {
+    run.expect_json()["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}:{} {} {}",
+                e["source"].as_str().unwrap_or("?"),
+                e["host"].as_str().unwrap_or("?"),
+                e["port"],
+                e["tls"].as_str().unwrap_or("?"),
+                e["category"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
 }
 
-impl Run {
-    fn ids(&self) -> Vec<&str> {
-        self.json["diagnoses"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|d| d["id"].as_str()).collect())
-            .unwrap_or_default()
-    }
-
-    fn endpoints(&self) -> Vec<String> {
-        self.json["endpoints"]
-            .as_array()
-            .expect("endpoints")
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {}:{} {} {}",
-                    e["source"].as_str().unwrap_or("?"),
-                    e["host"].as_str().unwrap_or("?"),
-                    e["port"],
-                    e["tls"].as_str().unwrap_or("?"),
-                    e["category"].as_str().unwrap_or("?")
-                )
-            })
-            .collect()
-    }
-}
-
-/// Runs `smtp-doctor check ADDRESS --dns-server DNS --format json` plus `extra`.
+/// Runs `smtp-doctor check ADDRESS --dns-server DNS --format json` plus
+/// `extra`, with the password for ADDRESS; stdout must be one JSON document.
 #[track_caller]
-fn check(address: &str, dns: std::net::SocketAddr, extra: &[&str]) -> Run {
+fn check(address: &str, dns: std::net::SocketAddr, extra: &[&str]) -> Outcome {
     let mut args = vec![
         "check".to_string(),
         address.to_string(),
@@ -68,36 +53,13 @@ fn check(address: &str, dns: std::net::SocketAddr, extra: &[&str]) -> Run {
         args.extend(["--timeout".into(), "2".into()]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))
-        .args(&args)
-        .stdin(Stdio::null())
+    let run = Doctor::new()
+        .args(args)
         .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
-        .env_remove("SMTP_DOCTOR_TOKEN")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run smtp-doctor");
-    let elapsed = started.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !stdout.contains(PASSWORD) && !stderr.contains(PASSWORD),
-        "SECRET LEAK"
-    );
-    let code = out.status.code().expect("exit code");
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}\n--- stderr\n{stderr}"));
-    assert_eq!(
-        json["exit_code"].as_i64(),
-        Some(i64::from(code)),
-        "{stdout}"
-    );
-    Run {
-        code,
-        json,
-        stdout,
-        elapsed,
-    }
+        .secret(address, PASSWORD)
+        .run();
+    run.expect_json();
+    run
 }
 
 fn submission_server(user: &str) -> support::fake_smtp::Server {
@@ -136,9 +98,9 @@ fn srv_submissions_is_found_and_probed_first_over_both_families() {
 
     let run = check(user, dns.addr(), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert_eq!(run.json["category"], "ok");
+    assert_eq!(run.expect_json()["category"], "ok");
     assert_eq!(
-        run.endpoints(),
+        endpoints(&run),
         [format!(
             "srv mail.srv-ok.test:{} implicit ok",
             implicit.port()
@@ -148,7 +110,7 @@ fn srv_submissions_is_found_and_probed_first_over_both_families() {
     );
     // Happy Eyeballs: both families tried; IPv4 answered (the fake listens on
     // 127.0.0.1 only), and the connect detail says what happened to IPv6.
-    let connect = &run.json["endpoints"][0]["stages"]
+    let connect = &run.expect_json()["endpoints"][0]["stages"]
         .as_array()
         .unwrap()
         .iter()
@@ -162,7 +124,9 @@ fn srv_submissions_is_found_and_probed_first_over_both_families() {
     assert!(connect.contains("IPv6 [::1]:"), "{connect}");
     // The STARTTLS candidate was listed, but not probed: the first one authenticated.
     assert_eq!(starttls.connections(), 0);
-    let cands = run.json["discovery"]["candidates"].as_array().unwrap();
+    let cands = run.expect_json()["discovery"]["candidates"]
+        .as_array()
+        .unwrap();
     assert_eq!(cands.len(), 2, "{}", run.stdout);
     assert_eq!(cands[1]["source"], "srv");
     assert_eq!(cands[1]["tls"], "starttls");
@@ -172,7 +136,7 @@ fn srv_submissions_is_found_and_probed_first_over_both_families() {
     let run = check(user, dns.addr(), &["--all"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(
-        run.endpoints(),
+        endpoints(&run),
         [
             format!("srv mail.srv-ok.test:{} implicit ok", implicit.port()),
             format!("srv smtp.srv-ok.test:{} starttls ok", starttls.port()),
@@ -210,7 +174,7 @@ fn failing_endpoint_falls_through_to_the_next_and_best_outcome_wins() {
     let run = check(user, dns.addr(), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(
-        run.endpoints(),
+        endpoints(&run),
         [
             format!("srv mail.srv-ok.test:{closed_port} implicit connection-refused"),
             format!("srv smtp.srv-ok.test:{} starttls ok", working.port()),
@@ -245,9 +209,9 @@ fn srv_target_outside_the_domain_is_used_with_a_warning() {
         "a warning never changes the exit code\n{}",
         run.stdout
     );
-    assert_eq!(run.json["category"], "ok");
+    assert_eq!(run.expect_json()["category"], "ok");
     assert_eq!(
-        run.endpoints(),
+        endpoints(&run),
         [format!(
             "srv smtp.hoster.test:{} starttls ok",
             server.port()
@@ -258,7 +222,7 @@ fn srv_target_outside_the_domain_is_used_with_a_warning() {
         "{:?}",
         run.ids()
     );
-    let d = &run.json["diagnoses"].as_array().unwrap()[0];
+    let d = &run.expect_json()["diagnoses"].as_array().unwrap()[0];
     assert_eq!(d["severity"], "warning");
     assert_eq!(d["category"], "ok");
 }
@@ -274,8 +238,13 @@ fn mx_of_a_known_provider_is_recognised_and_not_probed() {
         .spawn();
     let run = check("alice@custom.test", dns.addr(), &["--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert_eq!(run.json["endpoints"].as_array().map(Vec::len), Some(0));
-    let cands = run.json["discovery"]["candidates"].as_array().unwrap();
+    assert_eq!(
+        run.expect_json()["endpoints"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let cands = run.expect_json()["discovery"]["candidates"]
+        .as_array()
+        .unwrap();
     assert_eq!(cands.len(), 1, "{}", run.stdout);
     assert_eq!(cands[0]["host"], "smtp.gmail.com");
     assert_eq!(cands[0]["port"], 587);
@@ -295,15 +264,17 @@ fn nxdomain_is_dns_name_not_found_naming_the_domain() {
     let dns = TestDns::new().zone("nx.test").spawn();
     let run = check("alice@gone.nx.test", dns.addr(), &[]);
     assert_eq!(run.code, 3, "{}", run.stdout);
-    assert_eq!(run.json["category"], "dns-failure");
+    assert_eq!(run.expect_json()["category"], "dns-failure");
     assert_eq!(run.ids()[0], "dns-name-not-found", "{}", run.stdout);
-    let detail = run.json["diagnoses"][0]["detail"].as_str().unwrap_or("");
+    let detail = run.expect_json()["diagnoses"][0]["detail"]
+        .as_str()
+        .unwrap_or("");
     assert!(
         detail.contains("gone.nx.test itself does not exist"),
         "{detail}"
     );
     assert_eq!(
-        run.endpoints(),
+        endpoints(&run),
         ["guess smtp.gone.nx.test:587 starttls dns-failure"]
     );
 }
@@ -330,7 +301,7 @@ fn name_without_addresses_is_no_records() {
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.ids()[0], "dns-no-address-records", "{}", run.stdout);
     assert_eq!(
-        run.endpoints(),
+        endpoints(&run),
         ["given smtp.noaddr.test:587 starttls dns-failure"]
     );
 }
@@ -340,12 +311,14 @@ fn silent_dns_server_is_a_timeout() {
     let dns = TestDns::silent();
     let run = check("alice@slow.test", dns.addr(), &["--timeout", "1"]);
     assert_eq!(run.code, 3, "{}", run.stdout);
-    assert_eq!(run.json["category"], "dns-failure");
+    assert_eq!(run.expect_json()["category"], "dns-failure");
     assert_eq!(run.ids()[0], "dns-timeout", "{}", run.stdout);
-    let evidence = run.json["diagnoses"][0]["evidence"].as_str().unwrap_or("");
+    let evidence = run.expect_json()["diagnoses"][0]["evidence"]
+        .as_str()
+        .unwrap_or("");
     assert!(evidence.contains("timeout"), "{evidence}");
     // Discovery (1 s) plus one guess (1 s); the other guesses are skipped.
-    assert_eq!(run.endpoints().len(), 1, "{}", run.stdout);
+    assert_eq!(endpoints(&run).len(), 1, "{}", run.stdout);
     assert!(run.elapsed < Duration::from_secs(8), "{:?}", run.elapsed);
 }
 
@@ -365,6 +338,6 @@ fn given_host_that_looks_like_an_mx_is_warned_about() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.ids(), ["host-looks-like-mx"], "{}", run.stdout);
-    assert_eq!(run.json["endpoints"][0]["source"], "given");
-    assert!(run.json.get("discovery").is_none());
+    assert_eq!(run.expect_json()["endpoints"][0]["source"], "given");
+    assert!(run.expect_json().get("discovery").is_none());
 }

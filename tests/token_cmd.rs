@@ -7,9 +7,8 @@ mod support;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
+use support::run::Doctor;
 
 const USER: &str = "alice@example.test";
 
@@ -40,52 +39,34 @@ enum Source {
 }
 
 /// Runs `token` with `secret` and returns (exit code, JSON, stdout, stderr).
+#[track_caller]
 fn run(secret: &str, source: Source, extra: &[&str]) -> (i32, Value, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
-    cmd.args(["token", "--format", "json"])
+    let mut doctor = Doctor::new()
+        .args(["token", "--format", "json"])
         .args(extra)
-        .env_remove("SMTP_DOCTOR_TOKEN")
-        .env_remove("SMTP_DOCTOR_PASSWORD")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    match source {
-        Source::Env => {
-            cmd.env("SMTP_DOCTOR_TOKEN", secret);
-        }
-        Source::Stdin => {
-            cmd.arg("--token-stdin").stdin(Stdio::piped());
-        }
+        .secret(USER, secret);
+    // `--user` may name someone else: no form of the secret as theirs either.
+    if let Some(user) = extra.windows(2).find(|w| w[0] == "--user").map(|w| w[1]) {
+        doctor = doctor.secret(user, secret);
+    }
+    // Nor the JWT payload alone (a token's middle part is base64 of its claims).
+    if let Some(payload) = secret.split('.').nth(1) {
+        doctor = doctor.forbid("the JWT payload", payload);
+    }
+    doctor = match source {
+        Source::Env => doctor.env("SMTP_DOCTOR_TOKEN", secret),
+        Source::Stdin => doctor.arg("--token-stdin").stdin_bytes(secret),
         Source::File => {
             let path = dir.path().join("token.txt");
             std::fs::write(&path, format!("{secret}\n")).unwrap();
-            cmd.arg("--token-file").arg(path);
+            doctor.arg("--token-file").arg(path)
         }
-    }
-    let mut child = cmd.spawn().unwrap();
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(secret.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    support::leak::assert_no_leak(USER, secret, &[("stdout", &stdout), ("stderr", &stderr)]);
-    // Nor the JWT payload alone (a token's middle part is base64 of its claims).
-    if let Some(payload) = secret.split('.').nth(1) {
-        assert!(
-            !stdout.contains(payload) && !stderr.contains(payload),
-            "payload leaked"
-        );
-    }
-    let code = out.status.code().unwrap();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
-    support::schema::assert_valid(&json);
+    };
+    let run = doctor.run();
+    let json = run.expect_json().clone();
     assert_eq!(json["version"], 1);
-    assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
-    (code, json, stdout, stderr)
+    (run.code, json, run.stdout, run.stderr)
 }
 
 fn ids(json: &Value) -> Vec<String> {
@@ -175,13 +156,11 @@ fn opaque_google_token_is_a_note() {
 
 #[test]
 fn no_token_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))
+    let out = Doctor::new()
         .arg("token")
-        .env_remove("SMTP_DOCTOR_TOKEN")
         .env("SMTP_DOCTOR_PASSWORD", "not-a-token")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("not-a-token"));
+        .secret(USER, "not-a-token")
+        .run();
+    assert_eq!(out.code, 2);
+    assert!(!out.stderr.contains("not-a-token"));
 }
