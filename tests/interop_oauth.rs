@@ -8,52 +8,27 @@
 mod support;
 
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use support::identity_mock::{pending, success, IdentityMock, DEVICE_CODE, REFRESH_TOKEN};
+use support::run::Doctor;
 
 const USER: &str = "alice@example.test";
 const GOOD_TOKEN: &str = "ya29.harness-token-alice";
 const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
-
-fn harness_ca() -> PathBuf {
-    let dir = std::env::var_os("SMTP_DOCTOR_HARNESS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/harness"))
-        });
-    let ca = dir.join("run/certs/ca.pem");
-    assert!(ca.exists(), "{} missing: is the harness up?", ca.display());
-    ca
-}
 
 /// Runs the check with a token from the mock; (exit code, JSON).
 fn check_with_device_token(token: &str) -> (i32, Value) {
     let idp = IdentityMock::new(0, 900)
         .token_responses(vec![pending(), success(token)])
         .spawn();
-    let out = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))
+    let run = Doctor::new()
         .args(["check", USER, "--host", "127.0.0.1", "--port", "11006"])
         .args(["--tls", "starttls", "--cafile"])
-        .arg(harness_ca())
+        .arg(support::harness::ca())
         .args(["--format", "json", "--verbose", "--oauth", "microsoft"])
         .args(["--client-id", CLIENT_ID, "--authority", &idp.authority()])
-        .stdin(Stdio::null())
-        .env_remove("SMTP_DOCTOR_PASSWORD")
-        .env_remove("SMTP_DOCTOR_TOKEN")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run smtp-doctor");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    for secret in [token, DEVICE_CODE, REFRESH_TOKEN] {
-        support::leak::assert_no_leak(USER, secret, &[("stdout", &stdout), ("stderr", &stderr)]);
-    }
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
-    support::schema::assert_valid(&json);
-    let code = out.status.code().expect("exit code");
-    assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
+        .secrets(USER, [token, DEVICE_CODE, REFRESH_TOKEN])
+        .run();
+    let (code, json, stderr) = (run.code, run.expect_json().clone(), &run.stderr);
     assert_eq!(idp.token_polls(), 2, "{stderr}");
     println!(
         "device flow + harness XOAUTH2: {} exit {code}",

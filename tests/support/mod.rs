@@ -7,6 +7,7 @@
 pub mod certs;
 pub mod dns;
 pub mod fake_smtp;
+pub mod harness;
 pub mod identity_mock;
 pub mod leak;
 pub mod run;
