@@ -102,44 +102,6 @@ fn every_category_in_manifests_is_a_contract_category() {
     }
 }
 
-/// Debugging aid: `EXPLAIN_DEBUG=path cargo test --test explain_fixtures debug_one -- --ignored --nocapture`
-/// prints every observation of a text and the rule it matched.
-#[test]
-#[ignore]
-fn debug_one() {
-    let Ok(path) = std::env::var("EXPLAIN_DEBUG") else {
-        return;
-    };
-    for p in path.split(',') {
-        let bytes = std::fs::read(p).expect("read");
-        let f = smtp_doctor::explain::observe(&bytes);
-        println!("=== {p}");
-        for o in &f.observations {
-            let d = smtp_doctor::diagnose::diagnose_one(o);
-            println!(
-                "  {:?} code={:?} enh={:?} stage={:?} -> {:?}  | {}",
-                o.signal,
-                o.code,
-                o.enhanced.map(|e| e.to_string()),
-                o.stage,
-                d.map(|d| (d.id, d.rank)),
-                o.evidence
-                    .as_deref()
-                    .unwrap_or("")
-                    .chars()
-                    .take(150)
-                    .collect::<String>()
-            );
-        }
-        let r = smtp_doctor::explain_bytes(&bytes);
-        println!(
-            "  => {} ({})",
-            r.category.as_str(),
-            r.diagnoses.first().map_or("-", |d| d.id)
-        );
-    }
-}
-
 /// Rules only a live probe can trigger: pasted text never produces their
 /// signals (`explain` recognises no phrase for them), so no fixture can.
 const LIVE_ONLY: &[(&str, &str)] = &[
@@ -205,24 +167,6 @@ fn every_rule_is_the_primary_diagnosis_of_a_fixture() {
         missing.is_empty(),
         "rules no fixture triggers as primary diagnosis: {missing:?}"
     );
-}
-
-/// Debugging aid: `cargo test --test explain_fixtures debug_all -- --ignored --nocapture`
-/// prints every fixture's diagnoses, primary first.
-#[test]
-#[ignore]
-fn debug_all() {
-    for case in cases() {
-        let bytes = std::fs::read(&case.file).expect("fixture");
-        let r = smtp_doctor::explain_bytes(&bytes);
-        let ids: Vec<&str> = r.diagnoses.iter().map(|d| d.id).collect();
-        println!(
-            "{}\t{}\t{}",
-            case.file.display(),
-            case.category,
-            ids.join(" ")
-        );
-    }
 }
 
 /// `explain` must never panic and must stay fast on hostile input: the

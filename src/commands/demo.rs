@@ -84,7 +84,7 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         // compact output; pretty documents are separated by newlines).
         write_report(&report, args.format, color)?;
         if args.format == Format::Text && i + 1 < total {
-            println!();
+            writeln!(std::io::stdout().lock())?;
         }
     }
     Ok(if all_as_expected {
