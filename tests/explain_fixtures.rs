@@ -123,11 +123,10 @@ const LIVE_ONLY: &[(&str, &str)] = &[
         "oauth-only-server",
         "needs the probe's EHLO capabilities; its Microsoft 5.7.30 branch has no public fixture yet",
     ),
-    // Discovery (issue 4): told apart by the resolver's answer; pasted text
-    // maps to dns-name-not-found / dns-lookup-failed. Covered by tests/discovery.rs.
+    // Discovery (issue 4): told apart by the resolver's answer. Pasted SERVFAIL
+    // and resolver timeouts have fixtures (round3); NODATA has no wording of
+    // its own. Covered by tests/discovery.rs.
     ("dns-no-address-records", "needs the resolver's NODATA answer for A and AAAA"),
-    ("dns-server-failure", "needs the resolver's SERVFAIL rcode"),
-    ("dns-timeout", "needs the resolver's own deadline"),
     ("srv-target-outside-domain", "needs discovery's SRV answer and the address's domain"),
     ("host-looks-like-mx", "needs the --host of a live check"),
     ("host-differs-from-provider-table", "needs the --host and port of a live check"),

@@ -42,6 +42,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "a tls packet with unexpected length",
             "error_packet_parsing",
             "invalid header type",
+            // .NET SslStream / MailKit: TLS spoken to a plaintext (STARTTLS) port.
+            "unexpected packet format",
         ],
     ),
     (
@@ -61,6 +63,7 @@ const TABLE: &[(Signal, &[&str])] = &[
         &[
             "certificate is not yet valid",
             "cert_not_yet_valid",
+            "certificate is not yet activated",
             "certificate not yet valid",
         ],
     ),
@@ -89,6 +92,9 @@ const TABLE: &[(Signal, &[&str])] = &[
             "cert's altnames",
             "not in the cert's list",
             "did not match the name given in the server's ssl certificate",
+            // PHP streams, GnuTLS (msmtp).
+            "did not match expected cn",
+            "owner does not match hostname",
         ],
     ),
     (
@@ -123,6 +129,7 @@ const TABLE: &[(Signal, &[&str])] = &[
             "x509: certificate",
             "invalid certificate",
             "untrusted root",
+            "hasn't got a known issuer",
         ],
     ),
     (
@@ -133,6 +140,11 @@ const TABLE: &[(Signal, &[&str])] = &[
             "alert certificate unknown",
             "alert unsupported certificate",
             "bad_certificate",
+            // GnuTLS/msmtp's generic verdict; a more specific phrase ranks first.
+            "certificate verification failed",
+            // MailKit's SslHandshakeException, before its list of reasons.
+            "certificate could not be validated",
+            "fingerprint does not match",
         ],
     ),
     (
@@ -148,6 +160,11 @@ const TABLE: &[(Signal, &[&str])] = &[
             "unsupported_protocol",
             "server does not support tls 1.2",
             "inappropriate fallback",
+            // Java (TLS 1.0/1.1 disabled), .NET/SChannel, rustls.
+            "no appropriate protocol",
+            "is not accepted by client preferences",
+            "do not possess a common algorithm",
+            "fatal alert: protocolversion",
         ],
     ),
     (
@@ -164,6 +181,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "handshake failure",
             "alertreceivedhandshakefailure",
             "alert_received_handshake_failure",
+            "remote party sent a tls alert",
+            "received fatal alert",
         ],
     ),
     (
@@ -185,6 +204,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "system.security.authentication.authenticationexception",
             "remote host terminated the handshake",
             "connection reset during handshake",
+            // .NET SslStream: the server hung up during the handshake.
+            "remote party has closed the transport stream",
         ],
     ),
     (
@@ -302,12 +323,32 @@ const TABLE: &[(Signal, &[&str])] = &[
         ],
     ),
     (
+        Signal::DnsServFail,
+        &[
+            "servfail",
+            // Go's resolver: an unexpected rcode (SERVFAIL, REFUSED).
+            "server misbehaving",
+            // Postfix/glibc TRY_AGAIN.
+            "host not found, try again",
+        ],
+    ),
+    (
+        Signal::DnsTimeout,
+        &[
+            "querya etimeout",
+            "queryaaaa etimeout",
+            "querymx etimeout",
+            "getaddrinfo etimeout",
+            "no servers could be reached",
+            "the dns operation timed out",
+            "dns.exception.timeout",
+        ],
+    ),
+    (
         Signal::DnsFailure,
         &[
             "eai_again",
             "temporary failure in name resolution",
-            "server misbehaving",
-            "servfail",
             "'edns'",
             "\"edns\"",
             "querya ",
@@ -363,6 +404,9 @@ const TABLE: &[(Signal, &[&str])] = &[
             "errno 110",
             "errno 60",
             "errno 10060",
+            "net::opentimeout",
+            // curl 28.
+            "timeout was reached",
             "timed out",
             "sockettimeoutexception",
             "connection attempt failed because the connected party did not properly respond",
@@ -385,6 +429,7 @@ const TABLE: &[(Signal, &[&str])] = &[
             "errno 113",
             "couldn't connect to host",
             "could not connect to host",
+            "couldn't connect to server",
         ],
     ),
     (
@@ -407,6 +452,9 @@ const TABLE: &[(Signal, &[&str])] = &[
             "forcibly closed",
             "socket closed",
             "eof occurred",
+            // .NET System.Net.Mail.
+            "net_io_connectionclosed",
+            "transport connection: the connection was closed",
         ],
     ),
 ];
@@ -417,13 +465,50 @@ const TABLE: &[(Signal, &[&str])] = &[
 const WRAPPERS: &[(Signal, &[&str])] =
     &[(Signal::TlsHandshake, &["could not convert socket to tls"])];
 
+/// Conditions told by two phrases on the same line, where either alone says
+/// too little: Go's `lookup <name> …: i/o timeout` is a DNS timeout (a bare
+/// `i/o timeout` is a connect timeout), and GnuTLS/msmtp's
+/// `certificate verification failed: certificate 2 of 4 has expired` names
+/// the expiry only in its own words.
+const SAME_LINE: &[(Signal, &str, &str)] = &[
+    (Signal::DnsTimeout, "lookup ", "i/o timeout"),
+    (Signal::DnsTimeout, "lookup ", "timed out"),
+    (Signal::DnsTimeout, "communications error to", "timed out"),
+    (
+        Signal::TlsCertExpired,
+        "certificate verification failed",
+        "has expired",
+    ),
+];
+
+/// DNS signals that say more than the generic ones: when the text shows a
+/// SERVFAIL or a resolver timeout, "not found"/"lookup failed" wording
+/// around it (Postfix's `Host not found, try again`, Node's `EDNS`) is the
+/// same failure in vaguer words.
+const DNS_SPECIFIC: &[Signal] = &[Signal::DnsServFail, Signal::DnsTimeout];
+
 /// Signals whose phrases occur in `lower`, with the line that showed it.
 pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(Signal, String)> = Vec::new();
     for (signal, phrases) in TABLE {
         if let Some(p) = phrases.iter().find(|p| lower.contains(*p)) {
             out.push((*signal, evidence_line(lower, original, p)));
         }
+    }
+    for (signal, a, b) in SAME_LINE {
+        if out.iter().any(|(s, _)| s == signal) {
+            continue;
+        }
+        if let Some(line) = lower
+            .lines()
+            .take(5_000)
+            .find(|l| l.contains(a) && l.contains(b))
+        {
+            out.push((*signal, evidence_line(lower, original, line.trim())));
+        }
+    }
+    if out.iter().any(|(s, _)| DNS_SPECIFIC.contains(s)) {
+        out.retain(|(s, _)| !matches!(s, Signal::DnsFailure | Signal::DnsNotFound));
     }
     if out.is_empty() {
         for (signal, phrases) in WRAPPERS {
