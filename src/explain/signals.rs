@@ -206,6 +206,9 @@ const TABLE: &[(Signal, &[&str])] = &[
             "connection reset during handshake",
             // .NET SslStream: the server hung up during the handshake.
             "remote party has closed the transport stream",
+            // Outlook 0x800CCC1A: no TLS version or mode in common (old
+            // Windows without TLS 1.2, or SSL/TLS chosen on the wrong port).
+            "does not support the connection encryption type",
         ],
     ),
     (
