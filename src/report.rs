@@ -30,6 +30,18 @@ impl Report {
         self.category.exit_status()
     }
 
+    /// The endpoint the verdict is based on: the probed endpoint closest to a
+    /// working login ([`closeness`]), the earlier one on a tie. `check` with
+    /// several candidates (discovery, `--all`) probes more than one.
+    pub fn best_endpoint(&self) -> Option<&ProbeReport> {
+        self.endpoints
+            .as_ref()?
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, r)| (closeness(r.category.unwrap_or(Category::Other)), *i))
+            .map(|(_, r)| r)
+    }
+
     /// The exit status under `--expect`: healthy when the category is the
     /// expected one; an unexpected `ok` is a problem (exit 1), never 0.
     pub fn exit_status_expecting(&self, expect: Option<Category>) -> ExitStatus {
@@ -38,6 +50,23 @@ impl Report {
             Some(_) if self.category == Category::Ok => ExitStatus::Problem,
             _ => self.exit_status(),
         }
+    }
+}
+
+/// How close an endpoint's verdict is to a working login; lower is better.
+/// Authenticated (or healthy up to AUTH), then the server judged the
+/// credentials, then an account/server policy, then "try later", then TLS,
+/// then a broken dialogue, then unreachable. Ties go to the earlier candidate.
+pub fn closeness(category: Category) -> u8 {
+    match category.exit_status().code() {
+        0 => 0,
+        5 => 1,
+        6 => 2,
+        7 => 3,
+        4 => 4,
+        1 => 5,
+        3 => 6,
+        _ => 7,
     }
 }
 

@@ -41,7 +41,8 @@ pub const MICROSOFT_365_HOST: &str = "smtp.office365.com";
 pub struct CheckPlan {
     /// `--host`; without it the first candidate known without DNS (provider
     /// table, `--oauth microsoft`, else the guess `smtp.<domain>`), which
-    /// `check_plan` replaces by discovery. Batch runs key hosts on it.
+    /// discovery replaces. Batch files name accounts by it (one per user and
+    /// host); batch limits key on the endpoint actually probed instead.
     pub endpoint: Endpoint,
     pub target: Target,
     pub source: discovery::Source,
@@ -189,22 +190,7 @@ pub fn dns(args: &CheckArgs) -> Arc<dyn Dns> {
     }
 }
 
-/// How close an endpoint's verdict is to a working login; lower is better.
-/// Authenticated (or healthy up to AUTH), then the server judged the
-/// credentials, then an account/server policy, then "try later", then TLS,
-/// then a broken dialogue, then unreachable. Ties go to the earlier candidate.
-pub fn closeness(category: Category) -> u8 {
-    match category.exit_status().code() {
-        0 => 0,
-        5 => 1,
-        6 => 2,
-        7 => 3,
-        4 => 4,
-        1 => 5,
-        3 => 6,
-        _ => 7,
-    }
-}
+pub use crate::report::closeness;
 
 /// True when the endpoint is the right one to judge the account by: it
 /// authenticated, was healthy up to AUTH without a secret, or took the secret.
@@ -277,54 +263,130 @@ async fn plan_candidates(
     (d.candidates.clone(), Some(d), warnings)
 }
 
+/// One check under way: discovery done, candidates probed one at a time.
+///
+/// [`check_plan`] drives it straight through; batch runs drive it themselves,
+/// so that they can wait for the slot of the endpoint each probe is about to
+/// connect to (src/batch/schedule.rs).
+pub struct Checking {
+    plan: CheckPlan,
+    candidates: Vec<Candidate>,
+    discovery: Option<Discovery>,
+    warnings: Vec<Observation>,
+    reports: Vec<ProbeReport>,
+    observations: Vec<Vec<Observation>>,
+    next: usize,
+    stopped: bool,
+    /// Time spent discovering and probing (not waiting for a batch slot).
+    busy: Duration,
+}
+
+impl Checking {
+    /// Finds the candidates (discovery without `--host`).
+    pub async fn discover(plan: CheckPlan, dns: &dyn Dns) -> Checking {
+        let started = Instant::now();
+        let (candidates, discovery, warnings) = plan_candidates(&plan, dns).await;
+        Checking {
+            plan,
+            candidates,
+            discovery,
+            warnings,
+            reports: Vec::new(),
+            observations: Vec::new(),
+            next: 0,
+            stopped: false,
+            busy: started.elapsed(),
+        }
+    }
+
+    /// The endpoint the next probe connects to, or `None` when the check is
+    /// done: `--dry-run`, no candidates left, an earlier one answered AUTH
+    /// (without `--all`), or the resolver timed out (the rest would too).
+    pub fn next_endpoint(&self) -> Option<&Endpoint> {
+        if self.stopped || self.plan.dry_run {
+            return None;
+        }
+        let c = self.candidates.get(self.next)?;
+        let needs_dns = !probe::is_ip_literal(&c.endpoint.host);
+        if needs_dns && self.reports.iter().any(dns_timed_out) {
+            return None;
+        }
+        Some(&c.endpoint)
+    }
+
+    /// Probes [`Checking::next_endpoint`]; returns that endpoint's category
+    /// (`None` when the check was already done).
+    pub async fn probe_next(&mut self, options: &ProbeOptions) -> Option<Category> {
+        self.next_endpoint()?;
+        let started = Instant::now();
+        let c = &self.candidates[self.next];
+        self.next += 1;
+        let mut r = probe::probe(&c.endpoint, options).await;
+        let obs = observe(&r, c, self.discovery.as_ref());
+        let category = primary_category(&classify(&obs));
+        r.category = Some(category);
+        r.source = Some(c.source);
+        r.source_detail = Some(c.detail.clone());
+        if answered_auth(&r) && !self.plan.all {
+            self.stopped = true;
+        }
+        self.reports.push(r);
+        self.observations.push(obs);
+        self.busy += started.elapsed();
+        Some(category)
+    }
+
+    /// The evidence of the last probe's primary diagnosis (the reply that
+    /// decided it), for batch back-off messages.
+    pub fn last_evidence(&self) -> Option<String> {
+        classify(self.observations.last()?)
+            .into_iter()
+            .next()
+            .and_then(|d| d.evidence)
+    }
+
+    /// How many endpoints were probed so far.
+    pub fn probed(&self) -> usize {
+        self.reports.len()
+    }
+
+    /// The verdict: the best endpoint's diagnoses plus discovery's warnings;
+    /// also the time spent discovering and probing.
+    pub fn finish(self, verbose: bool) -> (Report, Duration) {
+        let best = self
+            .reports
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, r)| (closeness(r.category.unwrap_or(Category::Other)), *i))
+            .map(|(i, _)| i);
+        let mut all = best
+            .map(|i| self.observations[i].clone())
+            .unwrap_or_default();
+        all.extend(self.warnings);
+        let diagnoses = classify(&all);
+        let category = primary_category(&diagnoses);
+        let report = Report {
+            target: Some(self.plan.target),
+            endpoints: Some(self.reports),
+            discovery: self.discovery,
+            diagnoses,
+            category,
+            verbose,
+        };
+        (report, self.busy)
+    }
+}
+
 /// Discovers (without `--host`), probes the candidates in order and
-/// diagnoses the best endpoint; also returns the wall time of the check.
+/// diagnoses the best endpoint; also returns the time the check took.
 pub async fn check_plan(
     plan: CheckPlan,
     options: &ProbeOptions,
     verbose: bool,
 ) -> (Report, Duration) {
-    let started = Instant::now();
-    let (candidates, discovery, warnings) = plan_candidates(&plan, options.dns.as_ref()).await;
-    let mut reports: Vec<ProbeReport> = Vec::new();
-    let mut observations: Vec<Vec<Observation>> = Vec::new();
-    if !plan.dry_run {
-        for c in &candidates {
-            let needs_dns = !probe::is_ip_literal(&c.endpoint.host);
-            if needs_dns && reports.iter().any(dns_timed_out) {
-                break; // the resolver is unreachable: the rest would time out too
-            }
-            let mut r = probe::probe(&c.endpoint, options).await;
-            let obs = observe(&r, c, discovery.as_ref());
-            r.category = Some(primary_category(&classify(&obs)));
-            r.source = Some(c.source);
-            r.source_detail = Some(c.detail.clone());
-            let stop = answered_auth(&r);
-            reports.push(r);
-            observations.push(obs);
-            if stop && !plan.all {
-                break;
-            }
-        }
-    }
-    let best = reports
-        .iter()
-        .enumerate()
-        .min_by_key(|(i, r)| (closeness(r.category.unwrap_or(Category::Other)), *i))
-        .map(|(i, _)| i);
-    let mut all = best.map(|i| observations[i].clone()).unwrap_or_default();
-    all.extend(warnings);
-    let diagnoses = classify(&all);
-    let category = primary_category(&diagnoses);
-    let report = Report {
-        target: Some(plan.target),
-        endpoints: Some(reports),
-        discovery,
-        diagnoses,
-        category,
-        verbose,
-    };
-    (report, started.elapsed())
+    let mut checking = Checking::discover(plan, options.dns.as_ref()).await;
+    while checking.probe_next(options).await.is_some() {}
+    checking.finish(verbose)
 }
 
 /// The `--cert-warn` / `--cert-crit` thresholds.
