@@ -47,10 +47,10 @@ password_env / token_env (the NAME of an environment variable), password_file /
 token_file (a path, relative to the batch file), or an inline password / token column,
 which is refused unless the batch file is mode 0600. Command-line flags (--host, --port,
 --tls, --cafile, --timeout, ...) are defaults for columns left empty. An account (user at
-host) listed twice is refused. Each account gets one AUTH attempt; a host that answers
-rate-limited or server-temporary-failure is backed off: its remaining accounts are
-reported as skipped, not tried. --per-host and the back-off count per host name, all
-ports together.
+host) listed twice is refused. Each account gets one AUTH attempt; an endpoint that
+answers rate-limited or server-temporary-failure is backed off: accounts that would
+probe it next are reported as skipped, not tried. --per-host and the back-off count per
+endpoint actually probed (host name or address, and port, after discovery).
 
 Batch exit code: the worst account's code in the order 2 > 1 > 3 > 4 > 5 > 6 > 7 > 0.
 --expect CATEGORY (or an `expect` column): an account whose category is the expected one
@@ -243,7 +243,7 @@ pub struct CheckArgs {
     /// Batch: how many checks run at the same time.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub jobs: u16,
-    /// Batch: at most N connections to one host name at a time (the first check of a host runs alone).
+    /// Batch: at most N connections to one endpoint (host and port, after discovery) at a time (the first check of an endpoint runs alone).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub per_host: u16,
     /// Exit 0 when the result is this category (e.g. a canary whose wrong password must keep failing).

@@ -668,3 +668,109 @@ fn nagios_batch_is_one_status_with_long_text() {
     assert_eq!(rest.len(), 1, "{}", r.context());
     assert!(rest[0].starts_with(&format!("CRITICAL: {BOB}: wrong-credentials")));
 }
+
+// ---------------------------------------------------------------------------
+// Limits key on the endpoint actually probed (after discovery)
+// ---------------------------------------------------------------------------
+
+/// A DNS server where each of `domains` has an SRV record pointing at
+/// `smtp.hoster.test:port` (one hosting provider serving several customer
+/// domains): before discovery each account's candidate is its own
+/// `smtp.<domain>` guess, after it they all share one endpoint.
+fn shared_hoster_dns(domains: &[&str], port: u16) -> support::dns::DnsServer {
+    let mut dns = support::dns::TestDns::new().zone("hoster.test");
+    for d in domains {
+        dns = dns.zone(d).srv(
+            &format!("_submission._tcp.{d}"),
+            0,
+            0,
+            port,
+            "smtp.hoster.test",
+        );
+    }
+    dns.a("smtp.hoster.test", "127.0.0.1").spawn()
+}
+
+const HOSTED: [&str; 4] = ["one.test", "two.test", "three.test", "four.test"];
+
+/// One account per hosted domain, address only (discovery finds the server).
+fn hosted_accounts() -> String {
+    let mut csv = String::from("address,password_env\n");
+    for (i, d) in HOSTED.iter().enumerate() {
+        csv.push_str(&format!("user{i}@{d},BATCH_WRONG\n"));
+    }
+    csv
+}
+
+#[test]
+fn per_host_limit_applies_to_the_discovered_endpoint_not_the_first_guess() {
+    let server = FakeSmtp::starttls()
+        .greeting_delay(Duration::from_millis(150))
+        .spawn();
+    let dns = shared_hoster_dns(&HOSTED, server.port());
+    let f = BatchFile::new("hosted.csv", &hosted_accounts(), 0o600);
+    let dns_addr = dns.addr().to_string();
+    let r = batch(
+        &f,
+        &["--dns-server", &dns_addr, "--jobs", "8", "--per-host", "1"],
+    );
+    assert_eq!(r.code, 5, "{}", r.context());
+    assert_eq!(server.connections(), 4, "{}", r.context());
+    assert_eq!(
+        server.peak_connections(),
+        1,
+        "four domains, one server: --per-host 1 holds\n{}",
+        r.context()
+    );
+    let lines = json_lines(&r);
+    for line in &lines[..4] {
+        assert_eq!(line["category"], "wrong-credentials", "{}", r.context());
+        assert_eq!(line["endpoints"][0]["host"], "smtp.hoster.test");
+        assert_eq!(line["endpoints"][0]["source"], "srv");
+    }
+    let slowest = &summary(&r)["slowest_endpoints"];
+    assert_eq!(slowest.as_array().unwrap().len(), 1, "{slowest}");
+    assert_eq!(slowest[0]["checks"], 4);
+}
+
+#[test]
+fn back_off_applies_to_the_discovered_endpoint_across_domains() {
+    let busy = FakeSmtp::starttls()
+        .greeting("421 4.7.0 smtp.hoster.test Too many connections, try again later")
+        .spawn();
+    let dns = shared_hoster_dns(&HOSTED, busy.port());
+    let f = BatchFile::new("hosted-busy.csv", &hosted_accounts(), 0o600);
+    let dns_addr = dns.addr().to_string();
+    let r = batch(&f, &["--dns-server", &dns_addr, "--per-host", "2"]);
+    assert_eq!(r.code, 7, "{}", r.context());
+    assert_eq!(
+        busy.connections(),
+        1,
+        "the first check of the endpoint runs alone, then it is left alone\n{}",
+        r.context()
+    );
+    let lines = json_lines(&r);
+    let probed: Vec<&Value> = lines[..4]
+        .iter()
+        .filter(|l| l["endpoints"].as_array().is_some_and(|e| !e.is_empty()))
+        .collect();
+    assert_eq!(probed.len(), 1, "{}", r.context());
+    let category = probed[0]["category"].as_str().unwrap();
+    for line in lines[..4]
+        .iter()
+        .filter(|l| l["endpoints"] == Value::Array(vec![]))
+    {
+        assert_eq!(line["diagnoses"][0]["id"], "batch-host-backed-off");
+        assert_eq!(line["category"], category);
+        let summary_text = line["diagnoses"][0]["summary"].as_str().unwrap();
+        assert!(
+            summary_text.contains(&format!("smtp.hoster.test:{}", busy.port())),
+            "{summary_text}"
+        );
+    }
+    let s = summary(&r);
+    assert_eq!(s["skipped"], 3, "{}", r.context());
+    assert_eq!(s["backed_off"][0]["host"], "smtp.hoster.test");
+    assert_eq!(s["backed_off"][0]["port"], busy.port());
+    assert_eq!(s["backed_off"][0]["skipped"], 3);
+}

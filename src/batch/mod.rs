@@ -169,12 +169,11 @@ fn account_line(d: &Done, out: &mut dyn Write) -> std::io::Result<()> {
         (false, false) => paint("31", "✗"),
     };
     let who = nagios::label(r);
-    let endpoint = r
-        .endpoints
-        .as_ref()
-        .and_then(|e| e.first())
-        .map(|p| format!("{}:{}", p.endpoint.host, p.endpoint.port))
-        .unwrap_or_else(|| d.host.clone());
+    let endpoint = match (r.best_endpoint(), &d.endpoint) {
+        (Some(p), _) if !d.skipped => schedule::EndpointKey::of(&p.endpoint).to_string(),
+        (_, Some(key)) => key.to_string(),
+        _ => "-".to_string(),
+    };
     let expected = match d.expect {
         Some(e) if e == r.category => " (expected)".to_string(),
         Some(e) => format!(" (expected {e})"),

@@ -1,27 +1,37 @@
 //! Running a batch's accounts concurrently, politely.
 //!
-//! - at most `jobs` checks at once (one semaphore);
-//! - at most `per_host` connections to one host name at a time (one semaphore
-//!   per host name, all ports together), and the first check of each host runs
-//!   alone: only when it did not come back rate-limited does the host open up;
-//! - a host whose check comes back `rate-limited` or `server-temporary-failure`
-//!   (`421`, `454`, "too many…") is backed off for the rest of the run: its
-//!   remaining accounts are reported as skipped, with a diagnosis, and never
-//!   connected to.
+//! Limits and back-off apply to the **endpoint actually probed**: the host
+//! name (or IP address) and port each probe connects to, known only after
+//! discovery, not the first candidate an account's address suggests. Two
+//! accounts whose domains discover the same server share its limits, and an
+//! account whose discovery falls through to a second candidate waits for
+//! that candidate's slot.
 //!
-//! Each account gets exactly one `probe` (one AUTH attempt at most).
+//! - at most `jobs` checks at once (one semaphore; discovery and each probe
+//!   take a slot, waiting for an endpoint does not);
+//! - at most `per_host` connections to one endpoint at a time (one semaphore
+//!   per endpoint), and the first probe of each endpoint runs alone: only
+//!   when it did not come back rate-limited does the endpoint open up;
+//! - an endpoint whose probe comes back `rate-limited` or
+//!   `server-temporary-failure` (`421`, `454`, "too many…") is backed off for
+//!   the rest of the run: an account that would probe it next is reported as
+//!   skipped (or, when it already probed an earlier candidate, gets a
+//!   `batch-host-backed-off` diagnosis), and it is never connected to again.
+//!
+//! Each account gets one AUTH attempt at most (`check`'s own rule: the
+//! secret goes to one endpoint unless `--all`).
 
 use super::input::Account;
 use crate::cli::CheckArgs;
-use crate::commands::check::{check_plan, probe_options};
+use crate::commands::check::{closeness, probe_options, Checking};
 use crate::diagnose::{Category, Diagnosis, Severity};
 use crate::net::tls::TrustAnchors;
+use crate::probe::Endpoint;
 use crate::report::Report;
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// Concurrency limits (`--jobs`, `--per-host`).
 #[derive(Debug, Clone, Copy)]
@@ -30,13 +40,40 @@ pub struct Limits {
     pub per_host: usize,
 }
 
-/// Why a host was backed off.
+/// Why an endpoint was backed off.
 #[derive(Debug, Clone)]
 pub struct BackOff {
     pub category: Category,
     /// The account whose check got the refusal.
     pub address: String,
     pub evidence: Option<String>,
+}
+
+/// What the limits and back-off apply to: a host name (lower case, no
+/// trailing dot) or IP address, and a port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndpointKey {
+    pub host: String,
+    pub port: u16,
+}
+
+impl EndpointKey {
+    pub fn of(e: &Endpoint) -> EndpointKey {
+        EndpointKey {
+            host: e.host.trim_end_matches('.').to_ascii_lowercase(),
+            port: e.port,
+        }
+    }
+}
+
+impl std::fmt::Display for EndpointKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
 }
 
 /// One finished (or skipped) account.
@@ -47,25 +84,145 @@ pub struct Done {
     pub report: Report,
     pub elapsed: Duration,
     pub expect: Option<Category>,
-    /// Not probed: its host was backed off.
+    /// Not probed at all: the endpoint it would have probed was backed off.
     pub skipped: bool,
-    /// The host name (lower case) the limits and back-off apply to.
-    pub host: String,
+    /// The endpoint the limits applied to last: the one probed last, or the
+    /// backed-off one that stopped the account (`None`: nothing to probe,
+    /// e.g. `--dry-run`).
+    pub endpoint: Option<EndpointKey>,
+    /// Set when this account's check stopped at a backed-off endpoint.
+    pub backed_off: bool,
 }
 
-/// Per-host state.
+/// Per-endpoint state: connection slots handed out in file order.
+///
+/// A semaphore would serve waiters in arrival order, which depends on how
+/// fast each account's discovery was; the gate instead gives a free slot to
+/// the waiting account that comes first in the batch file, so that the first
+/// account of an endpoint (the one probed alone, and the one a back-off
+/// names) does not change from run to run. Accounts with `--host`/`host`
+/// know their endpoint before any task runs and wait from the start.
 struct Gate {
-    /// The host's accounts in file order: whoever gets a slot takes the next
-    /// one, so the first account of a host is the one checked first.
-    queue: Mutex<VecDeque<(usize, Account)>>,
-    slots: Semaphore,
-    opened: AtomicBool,
-    backoff: Mutex<Option<BackOff>>,
+    state: Mutex<GateState>,
+    wake: Notify,
+}
+
+struct GateState {
+    /// Free connection slots: 1 until the first probe came back without a
+    /// back-off, then `--per-host`.
+    free: usize,
+    /// Accounts (batch file index) waiting for a slot.
+    waiting: BTreeSet<usize>,
+    opened: bool,
+    backoff: Option<BackOff>,
+}
+
+/// A connection slot of one endpoint; given back when dropped.
+struct Slot<'a>(&'a Gate);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.lock().free += 1;
+        self.0.wake.notify_waiters();
+    }
 }
 
 impl Gate {
+    fn new() -> Gate {
+        Gate {
+            state: Mutex::new(GateState {
+                // The first probe of an endpoint runs alone.
+                free: 1,
+                waiting: BTreeSet::new(),
+                opened: false,
+                backoff: None,
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts account `index` in the queue (it will ask for a slot).
+    fn wait_for(&self, index: usize) {
+        self.lock().waiting.insert(index);
+    }
+
+    /// Takes account `index` out of the queue without a slot.
+    fn withdraw(&self, index: usize) {
+        if self.lock().waiting.remove(&index) {
+            self.wake.notify_waiters();
+        }
+    }
+
+    /// A slot for account `index`, once one is free and no account earlier
+    /// in the file is waiting.
+    async fn acquire(&self, index: usize) -> Slot<'_> {
+        self.wait_for(index);
+        loop {
+            // Registered before the check, so a wake-up in between is kept.
+            let woken = self.wake.notified();
+            {
+                let mut st = self.lock();
+                if st.free > 0 && st.waiting.first() == Some(&index) {
+                    st.free -= 1;
+                    st.waiting.remove(&index);
+                    drop(st);
+                    // The next in line may find a slot too.
+                    self.wake.notify_waiters();
+                    return Slot(self);
+                }
+            }
+            woken.await;
+        }
+    }
+
     fn backed_off(&self) -> Option<BackOff> {
-        self.backoff.lock().ok().and_then(|b| b.clone())
+        self.lock().backoff.clone()
+    }
+
+    /// Records a probe's category: a back-off closes the endpoint, the first
+    /// normal answer opens it to `per_host` connections.
+    fn record(&self, category: Category, why: impl FnOnce() -> BackOff, per_host: usize) {
+        let mut st = self.lock();
+        if backs_off(category) {
+            if st.backoff.is_none() {
+                st.backoff = Some(why());
+            }
+        } else if !st.opened {
+            st.opened = true;
+            st.free += per_host.saturating_sub(1);
+            drop(st);
+            self.wake.notify_waiters();
+        }
+    }
+}
+
+/// The gates, created when an endpoint is first needed.
+#[derive(Default)]
+struct Gates(Mutex<HashMap<EndpointKey, Arc<Gate>>>);
+
+impl Gates {
+    fn get(&self, key: &EndpointKey) -> Arc<Gate> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key.clone())
+            .or_insert_with(|| Arc::new(Gate::new()))
+            .clone()
+    }
+}
+
+/// An account queued at an endpoint before its task ran; withdrawn when the
+/// task is done with it (a no-op once it got its slot).
+struct Queued {
+    gate: Arc<Gate>,
+    index: usize,
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.gate.withdraw(self.index);
     }
 }
 
@@ -77,34 +234,49 @@ pub fn backs_off(category: Category) -> bool {
     )
 }
 
-/// The report of an account that was not checked because its host was backed off.
-fn skipped_report(account: Account, host: &str, why: &BackOff, verbose: bool) -> Report {
-    Report {
-        target: Some(account.plan.target),
-        endpoints: Some(Vec::new()),
-        discovery: None,
-        diagnoses: vec![Diagnosis {
-            id: "batch-host-backed-off",
-            category: why.category,
-            severity: Severity::Error,
-            stage: None,
-            summary: format!(
-                "Not checked: {host} answered {} earlier in this run (checking {}), so smtp-doctor left it alone",
-                why.category, why.address
-            ),
-            detail: None,
-            remediation: "Check this account again later, when the host's limit has reset (usually minutes to an hour), and with fewer --jobs / --per-host if the batch tripped it.".into(),
-            reference: None,
-            evidence: why.evidence.clone(),
-            rank: usize::MAX,
-        }],
+/// The diagnosis of an account stopped at a backed-off endpoint.
+fn backed_off_diagnosis(host: &EndpointKey, why: &BackOff) -> Diagnosis {
+    Diagnosis {
+        id: "batch-host-backed-off",
         category: why.category,
-        verbose,
+        severity: Severity::Error,
+        stage: None,
+        summary: format!(
+            "Not checked: {host} answered {} earlier in this run (checking {}), so smtp-doctor left it alone",
+            why.category, why.address
+        ),
+        detail: None,
+        remediation: "Check this account again later, when the host's limit has reset (usually minutes to an hour), and with fewer --jobs / --per-host if the batch tripped it.".into(),
+        reference: None,
+        evidence: why.evidence.clone(),
+        rank: usize::MAX,
     }
 }
 
-/// Spawns one task per account on the current runtime; each sends its `Done`
-/// on `tx` (in completion order). The channel closes when all are done.
+/// The verdict of an account whose next endpoint was backed off: skipped
+/// when nothing was probed; otherwise the back-off comes first unless an
+/// endpoint already probed got closer to a working login.
+fn stopped_report(mut report: Report, key: &EndpointKey, why: &BackOff) -> (Report, bool) {
+    let diagnosis = backed_off_diagnosis(key, why);
+    let probed = report.endpoints.as_ref().is_some_and(|e| !e.is_empty());
+    if !probed {
+        report.diagnoses.retain(|d| d.severity != Severity::Error);
+        report.diagnoses.insert(0, diagnosis);
+        report.category = why.category;
+        return (report, true);
+    }
+    if closeness(why.category) < closeness(report.category) {
+        report.diagnoses.insert(0, diagnosis);
+        report.category = why.category;
+    } else {
+        report.diagnoses.push(diagnosis);
+    }
+    (report, false)
+}
+
+/// Spawns one task per account on the current runtime, in file order; each
+/// sends its `Done` on `tx` (in completion order). The channel closes when
+/// all are done.
 pub fn spawn_all(
     accounts: Vec<Account>,
     args: Arc<CheckArgs>,
@@ -113,109 +285,119 @@ pub fn spawn_all(
     tx: mpsc::UnboundedSender<Done>,
 ) {
     let jobs = Arc::new(Semaphore::new(limits.jobs.max(1)));
-    let mut gates: HashMap<String, Arc<Gate>> = HashMap::new();
-    let mut order = Vec::new();
+    let gates = Arc::new(Gates::default());
     for (index, account) in accounts.into_iter().enumerate() {
-        let host = account.plan.endpoint.host.to_ascii_lowercase();
-        let gate = gates.entry(host.clone()).or_insert_with(|| {
-            Arc::new(Gate {
-                queue: Mutex::new(VecDeque::new()),
-                slots: Semaphore::new(1),
-                opened: AtomicBool::new(false),
-                backoff: Mutex::new(None),
-            })
+        // An account with a host (no discovery) queues at its endpoint now,
+        // in file order, before any task runs.
+        let queued = account.plan.domain.is_none().then(|| {
+            let gate = gates.get(&EndpointKey::of(&account.plan.endpoint));
+            gate.wait_for(index);
+            Queued { gate, index }
         });
-        if let Ok(mut q) = gate.queue.lock() {
-            q.push_back((index, account));
-        }
-        order.push(host);
-    }
-    for host in order {
-        let gate = gates[&host].clone();
-        let jobs = jobs.clone();
-        let args = args.clone();
-        let anchors = anchors.clone();
-        let tx = tx.clone();
+        let (jobs, gates, args, anchors, tx) = (
+            jobs.clone(),
+            gates.clone(),
+            args.clone(),
+            anchors.clone(),
+            tx.clone(),
+        );
         tokio::spawn(async move {
-            if let Some(done) = run_one(host, gate, jobs, &args, anchors, limits).await {
-                let _ = tx.send(done);
-            }
+            let done = run_one(index, account, &gates, &jobs, &args, anchors, limits).await;
+            drop(queued);
+            let _ = tx.send(done);
         });
     }
 }
 
-/// Takes the host's next account once a host slot is free, and checks it
-/// (or skips it when the host was backed off).
+/// Checks one account: discovery under a `--jobs` slot, then each probe
+/// under its endpoint's slot and a `--jobs` slot, stopping at an endpoint
+/// that was backed off.
 async fn run_one(
-    host: String,
-    gate: Arc<Gate>,
-    jobs: Arc<Semaphore>,
+    index: usize,
+    account: Account,
+    gates: &Gates,
+    jobs: &Semaphore,
     args: &CheckArgs,
     anchors: TrustAnchors,
     limits: Limits,
-) -> Option<Done> {
-    // Host slot first, then a global one: waiting for a busy host never
-    // holds a global slot that another host could use.
-    let Ok(_host_slot) = gate.slots.acquire().await else {
-        unreachable!("host semaphores are never closed")
-    };
-    let (index, account) = gate.queue.lock().ok()?.pop_front()?;
-    let line = account.line;
-    let expect = account.expect;
-    let verbose = args.verbose;
-    let skip = |account: Account, why: &BackOff, host: String| Done {
-        index,
+) -> Done {
+    let Account {
         line,
-        report: skipped_report(account, &host, why, verbose),
-        elapsed: Duration::ZERO,
+        plan,
+        credential,
         expect,
-        skipped: true,
-        host,
-    };
-    if let Some(why) = gate.backed_off() {
-        return Some(skip(account, &why, host));
-    }
-    let Ok(_job_slot) = jobs.acquire().await else {
-        unreachable!("the jobs semaphore is never closed")
-    };
-    if let Some(why) = gate.backed_off() {
-        return Some(skip(account, &why, host));
-    }
-    let options = probe_options(args, &account.plan, Some(account.credential), anchors);
-    let address = account
-        .plan
+    } = account;
+    let verbose = args.verbose;
+    let options = probe_options(args, &plan, Some(credential), anchors);
+    let address = plan
         .target
         .address
         .clone()
-        .or_else(|| account.plan.target.user.clone())
+        .or_else(|| plan.target.user.clone())
         .unwrap_or_default();
-    let (mut report, elapsed) = check_plan(account.plan, &options, verbose).await;
-    drop(options);
-    if backs_off(report.category) {
-        if let Ok(mut b) = gate.backoff.lock() {
-            b.get_or_insert_with(|| BackOff {
-                category: report.category,
-                address,
-                evidence: report.diagnoses.first().and_then(|d| d.evidence.clone()),
-            });
+    let mut checking = {
+        let Ok(_job_slot) = jobs.acquire().await else {
+            unreachable!("the jobs semaphore is never closed")
+        };
+        Checking::discover(plan, options.dns.as_ref()).await
+    };
+    let mut last: Option<EndpointKey> = None;
+    let mut stopped: Option<(EndpointKey, BackOff)> = None;
+    while let Some(endpoint) = checking.next_endpoint() {
+        let key = EndpointKey::of(endpoint);
+        let gate = gates.get(&key);
+        // Endpoint slot first, then a global one: waiting for a busy
+        // endpoint never holds a global slot that another could use.
+        let _endpoint_slot = gate.acquire(index).await;
+        if let Some(why) = gate.backed_off() {
+            stopped = Some((key, why));
+            break;
         }
-    } else if !gate.opened.swap(true, Ordering::SeqCst) && limits.per_host > 1 {
-        // The host answered normally: let the other accounts in.
-        gate.slots.add_permits(limits.per_host - 1);
+        let Ok(_job_slot) = jobs.acquire().await else {
+            unreachable!("the jobs semaphore is never closed")
+        };
+        if let Some(why) = gate.backed_off() {
+            stopped = Some((key, why));
+            break;
+        }
+        let Some(category) = checking.probe_next(&options).await else {
+            break;
+        };
+        gate.record(
+            category,
+            || BackOff {
+                category,
+                address: address.clone(),
+                evidence: checking.last_evidence(),
+            },
+            limits.per_host,
+        );
+        last = Some(key);
     }
+    drop(options);
+    let (mut report, elapsed) = checking.finish(verbose);
+    let (skipped, backed_off) = match &stopped {
+        Some((key, why)) => {
+            let (r, skipped) = stopped_report(report, key, why);
+            report = r;
+            (skipped, true)
+        }
+        None => (false, false),
+    };
     if !verbose {
         // Transcripts are only shown with --verbose; don't keep 1,000 of them.
         for ep in report.endpoints.iter_mut().flatten() {
             ep.transcript = Vec::new();
         }
     }
-    Some(Done {
+    Done {
         index,
         line,
         report,
-        elapsed,
+        elapsed: if skipped { Duration::ZERO } else { elapsed },
         expect,
-        skipped: false,
-        host,
-    })
+        skipped,
+        endpoint: stopped.map(|(k, _)| k).or(last),
+        backed_off,
+    }
 }

@@ -2,7 +2,7 @@
 //! mean stage times, backed-off hosts; as a text table or as the final
 //! `{"summary": {...}}` line of JSON Lines.
 
-use super::schedule::{Done, Limits};
+use super::schedule::{Done, EndpointKey, Limits};
 use crate::diagnose::Category;
 use crate::exit::{ExitStatus, BATCH_ORDER};
 use crate::stage::Stage;
@@ -33,8 +33,8 @@ pub struct Summary {
     endpoints: BTreeMap<String, EndpointStat>,
     /// Per stage: checks that had it, and the sum of its time in them.
     stages: BTreeMap<Stage, (usize, u64)>,
-    /// Host → (category, accounts skipped).
-    backed_off: BTreeMap<String, (Category, usize)>,
+    /// Endpoint → (category, accounts skipped).
+    backed_off: BTreeMap<EndpointKey, (Category, usize)>,
     check_us: u64,
     limits: Limits,
 }
@@ -73,17 +73,21 @@ impl Summary {
         }
         if d.skipped {
             self.skipped += 1;
-            let entry = self
-                .backed_off
-                .entry(d.host.clone())
-                .or_insert((d.report.category, 0));
-            entry.1 += 1;
+            if let Some(key) = &d.endpoint {
+                let entry = self
+                    .backed_off
+                    .entry(key.clone())
+                    .or_insert((d.report.category, 0));
+                entry.1 += 1;
+            }
             return;
         }
-        if super::schedule::backs_off(d.report.category) {
-            self.backed_off
-                .entry(d.host.clone())
-                .or_insert((d.report.category, 0));
+        for ep in d.report.endpoints.iter().flatten() {
+            if let Some(c) = ep.category.filter(|c| super::schedule::backs_off(*c)) {
+                self.backed_off
+                    .entry(EndpointKey::of(&ep.endpoint))
+                    .or_insert((c, 0));
+            }
         }
         self.checked += 1;
         *self.categories.entry(d.report.category).or_default() += 1;
@@ -190,10 +194,10 @@ impl Summary {
                 .collect();
             writeln!(out, "mean stage times: {}", parts.join(", "))?;
         }
-        for (host, (c, n)) in &self.backed_off {
+        for (endpoint, (c, n)) in &self.backed_off {
             writeln!(
                 out,
-                "backed off: {host} ({c}); {n} account(s) skipped, not tried"
+                "backed off: {endpoint} ({c}); {n} account(s) skipped, not tried"
             )?;
         }
         writeln!(
@@ -246,8 +250,9 @@ impl Summary {
                 backed_off: self
                     .backed_off
                     .iter()
-                    .map(|(h, (c, n))| BackedOffView {
-                        host: h.clone(),
+                    .map(|(k, (c, n))| BackedOffView {
+                        host: k.host.clone(),
+                        port: k.port,
                         category: c.as_str(),
                         skipped: *n,
                     })
@@ -310,6 +315,7 @@ struct SlowView {
 #[derive(Serialize)]
 struct BackedOffView {
     host: String,
+    port: u16,
     category: &'static str,
     skipped: usize,
 }
