@@ -341,3 +341,102 @@ fn given_host_that_looks_like_an_mx_is_warned_about() {
     assert_eq!(run.expect_json()["endpoints"][0]["source"], "given");
     assert!(run.expect_json().get("discovery").is_none());
 }
+
+#[test]
+fn nagios_describes_the_best_endpoint_and_counts_the_candidates_tried() {
+    let user = "alice@srv-ok.test";
+    let working = submission_server(user);
+    // The first SRV target refuses connections; the second authenticates.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dns = TestDns::new()
+        .zone("srv-ok.test")
+        .srv(
+            "_submissions._tcp.srv-ok.test",
+            0,
+            0,
+            closed_port,
+            "mail.srv-ok.test",
+        )
+        .srv(
+            "_submission._tcp.srv-ok.test",
+            0,
+            0,
+            working.port(),
+            "smtp.srv-ok.test",
+        )
+        .a("mail.srv-ok.test", "127.0.0.1")
+        .a("smtp.srv-ok.test", "127.0.0.1")
+        .spawn();
+    let run = Doctor::new()
+        .args(["check", user, "--dns-server", &dns.addr().to_string()])
+        .arg("--cafile")
+        .arg(certs::ca_file())
+        .args(["--timeout", "2", "--format", "nagios"])
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .secret(user, PASSWORD)
+        .run();
+    assert_eq!(run.code, 0, "{}", run.context());
+    let line = run.stdout.lines().next().unwrap();
+    println!("{line}");
+    let (status, perf) = line.split_once(" | ").expect("perfdata");
+    assert!(
+        status.starts_with(&format!("SMTP OK - {user} authenticated in ")),
+        "{line}"
+    );
+    assert!(
+        status.ends_with(&format!(
+            "; best endpoint smtp.srv-ok.test:{} (2 of 2 candidates tried)",
+            working.port()
+        )),
+        "{line}"
+    );
+    // The stage times and the certificate are the working endpoint's (the
+    // refused one has neither TLS nor AUTH).
+    for label in ["connect=", "greeting=", "tls=", "auth=", "cert_days="] {
+        assert!(perf.contains(label), "{label} missing: {line}");
+    }
+    assert!(perf.ends_with(" candidates_tried=2;;;0;2"), "{line}");
+
+    // --all with two working endpoints: the first is the best (a tie goes
+    // to the earlier candidate), and both count as tried.
+    let implicit = implicit_server(user);
+    let dns = TestDns::new()
+        .zone("srv-ok.test")
+        .srv(
+            "_submissions._tcp.srv-ok.test",
+            0,
+            0,
+            implicit.port(),
+            "mail.srv-ok.test",
+        )
+        .srv(
+            "_submission._tcp.srv-ok.test",
+            0,
+            0,
+            working.port(),
+            "smtp.srv-ok.test",
+        )
+        .a("mail.srv-ok.test", "127.0.0.1")
+        .a("smtp.srv-ok.test", "127.0.0.1")
+        .spawn();
+    let run = Doctor::new()
+        .args(["check", user, "--dns-server", &dns.addr().to_string()])
+        .arg("--cafile")
+        .arg(certs::ca_file())
+        .args(["--timeout", "2", "--monitoring", "--all"])
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .secret(user, PASSWORD)
+        .run();
+    assert_eq!(run.code, 0, "{}", run.context());
+    assert!(
+        run.stdout.contains(&format!(
+            "; best endpoint mail.srv-ok.test:{} (2 of 2 candidates tried) | ",
+            implicit.port()
+        )),
+        "{}",
+        run.context()
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.context());
+}

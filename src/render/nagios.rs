@@ -4,6 +4,12 @@
 //! optional long-text lines after it, and exit 0 OK / 1 WARNING / 2 CRITICAL /
 //! 3 UNKNOWN.
 //!
+//! With several endpoints (discovery, `--all`) the status text, the stage
+//! times and `cert_days` describe the **best endpoint** (the one the verdict
+//! is based on, [`Report::best_endpoint`]), the text names it and says how
+//! many candidates were tried, and perfdata adds `candidates_tried`; `time`
+//! stays the whole check.
+//!
 //! Mapping (also in README and `--help`):
 //! - OK: category `ok` (or the `--expect` category), certificate not close to expiry;
 //! - WARNING: `rate-limited` / `server-temporary-failure` (try again later), a
@@ -39,19 +45,32 @@ pub fn label(report: &Report) -> String {
     let target = report.target.as_ref();
     target
         .and_then(|t| t.address.clone().or_else(|| t.user.clone()))
-        .or_else(|| {
-            first_endpoint(report).map(|p| format!("{}:{}", p.endpoint.host, p.endpoint.port))
-        })
+        .or_else(|| report.best_endpoint().map(host_port))
         .unwrap_or_else(|| "smtp".into())
 }
 
-fn first_endpoint(report: &Report) -> Option<&ProbeReport> {
-    report.endpoints.as_ref().and_then(|e| e.first())
+fn host_port(p: &ProbeReport) -> String {
+    if p.endpoint.host.contains(':') {
+        format!("[{}]:{}", p.endpoint.host, p.endpoint.port)
+    } else {
+        format!("{}:{}", p.endpoint.host, p.endpoint.port)
+    }
+}
+
+/// `(tried, candidates)` when the check had a choice of endpoints
+/// (discovery, or more than one endpoint probed); `None` for `--host`.
+fn candidates_tried(report: &Report) -> Option<(usize, usize)> {
+    let tried = report.endpoints.as_ref().map_or(0, Vec::len);
+    let total = report
+        .discovery
+        .as_ref()
+        .map_or(tried, |d| d.candidates.len().max(tried));
+    (report.discovery.is_some() || tried > 1).then_some((tried, total))
 }
 
 /// Days left on a certificate that was accepted in a finished handshake.
 fn cert_days(report: &Report) -> Option<(i64, &str)> {
-    let p = first_endpoint(report)?;
+    let p = report.best_endpoint()?;
     let handshake_ok = p
         .stages
         .iter()
@@ -88,7 +107,8 @@ pub fn assess(
             format!("{who}: ok, but {e} was expected ({secs:.2}s)"),
         ),
         _ if cat == Category::Ok => {
-            let authenticated = first_endpoint(report)
+            let authenticated = report
+                .best_endpoint()
                 .is_some_and(|p| matches!(p.outcome, Outcome::Authenticated { .. }));
             if authenticated {
                 (
@@ -118,6 +138,12 @@ pub fn assess(
             (state, format!("{who}: {cat}{what}"))
         }
     };
+    if let (Some((tried, total)), Some(best)) = (candidates_tried(report), report.best_endpoint()) {
+        text.push_str(&format!(
+            "; best endpoint {} ({tried} of {total} candidates tried)",
+            host_port(best)
+        ));
+    }
     // Warnings other than the built-in certificate one (thresholds decide that).
     for d in &report.diagnoses {
         if d.severity == Severity::Warning && d.id != "certificate-expires-soon" {
@@ -155,7 +181,9 @@ fn secs(us: u64) -> String {
     format!("{:.3}s", us as f64 / 1e6)
 }
 
-/// `time=0.231s;;;0 connect=0.001s greeting=… tls=0.010s auth=0.120s cert_days=799;14:;7:`.
+/// `time=0.231s;;;0 connect=0.001s greeting=… tls=0.010s auth=0.120s cert_days=799;14:;7:`,
+/// and `candidates_tried=2;;;0;3` after discovery or with several endpoints.
+/// The stage times and `cert_days` are the best endpoint's.
 ///
 /// Thresholds use the range syntax of the plugin guidelines: `14:` alerts
 /// below 14.
@@ -164,7 +192,7 @@ pub fn perfdata(report: &Report, elapsed: Duration, th: Thresholds) -> String {
         "time={};;;0",
         secs(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX))
     )];
-    if let Some(p) = first_endpoint(report) {
+    if let Some(p) = report.best_endpoint() {
         for stage in [
             Stage::Connect,
             Stage::Greeting,
@@ -189,6 +217,9 @@ pub fn perfdata(report: &Report, elapsed: Duration, th: Thresholds) -> String {
             "cert_days={days};{}:;{}:",
             th.warn_days, th.crit_days
         ));
+    }
+    if let Some((tried, total)) = candidates_tried(report) {
+        perf.push(format!("candidates_tried={tried};;;0;{total}"));
     }
     perf.join(" ")
 }
@@ -360,6 +391,43 @@ mod tests {
         assert_eq!(
             at(Category::Ok, Some(Category::WrongCredentials)),
             PluginState::Critical
+        );
+    }
+
+    #[test]
+    fn several_endpoints_describe_the_best_one_and_count_the_candidates() {
+        // Discovery's first candidate refused the connection; the second
+        // authenticated. The line and perfdata must be the second's.
+        let mut r = report(Category::Ok, 799);
+        let mut good = r.endpoints.as_mut().unwrap().remove(0);
+        good.endpoint.host = "smtp.example.test".into();
+        good.category = Some(Category::Ok);
+        let refused = ProbeReport {
+            endpoint: Endpoint {
+                host: "mail.example.test".into(),
+                port: 465,
+                tls: TlsMode::Implicit,
+            },
+            stages: vec![StageRecord {
+                stage: Stage::Connect,
+                ok: false,
+                ms: 7,
+                us: 7_000,
+                detail: None,
+            }],
+            tls: None,
+            outcome: Outcome::NoCredentials,
+            mechanism: None,
+            category: Some(Category::ConnectionRefused),
+            ..good.clone()
+        };
+        r.endpoints = Some(vec![refused, good]);
+        let mut out = Vec::new();
+        let state = render_check(&r, None, Duration::from_millis(300), TH, &mut out).unwrap();
+        assert_eq!(state, PluginState::Ok);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "SMTP OK - alice@example.test authenticated in 0.30s; best endpoint smtp.example.test:587 (2 of 2 candidates tried) | time=0.300s;;;0 connect=0.001s greeting=0.002s tls=0.010s auth=0.120s cert_days=799;14:;7: candidates_tried=2;;;0;2\n"
         );
     }
 }
