@@ -774,3 +774,80 @@ fn back_off_applies_to_the_discovered_endpoint_across_domains() {
     assert_eq!(s["backed_off"][0]["port"], busy.port());
     assert_eq!(s["backed_off"][0]["skipped"], 3);
 }
+
+// ---------------------------------------------------------------------------
+// The progress bar: on a terminal only
+// ---------------------------------------------------------------------------
+
+/// Runs `cmd` on a pseudo-terminal; returns everything it wrote there.
+fn in_pty(cmd: std::process::Command) -> String {
+    let mut session = expectrl::session::Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    let found = session.expect(expectrl::Eof).expect("program ends");
+    String::from_utf8_lossy(found.as_bytes()).into_owned()
+}
+
+/// A text batch of 4 accounts on one slow server, one at a time (about a
+/// second), as a `Doctor` for `command()`.
+fn slow_text_batch(f: &BatchFile) -> Doctor {
+    let ca = ca();
+    let mut d = Doctor::new()
+        .args(["check", "--batch", f.path(), "--cafile", &ca])
+        .args(["--timeout", "5", "--format", "text", "--per-host", "1"])
+        .env("TERM", "xterm-256color");
+    for (k, v) in ENV {
+        d = d.env(k, v);
+    }
+    d
+}
+
+/// The bar's template ends each draw with `N/4 accounts (`.
+const BAR: &str = "/4 accounts (";
+
+#[test]
+fn progress_bar_is_drawn_on_a_terminal_and_never_when_stderr_is_not_one() {
+    let server = FakeSmtp::starttls()
+        .greeting_delay(Duration::from_millis(250))
+        .spawn();
+    let csv = format!(
+        "address,host,port,password_env\n{}",
+        accounts_on("127.0.0.1", server.port(), 4)
+    );
+    let f = BatchFile::new("pty.csv", &csv, 0o600);
+
+    // stdout and stderr on the terminal: the bar is drawn, then cleared,
+    // and the account lines and summary still arrive.
+    let out = in_pty(slow_text_batch(&f).command());
+    assert!(out.contains(BAR), "no progress bar on a terminal: {out:?}");
+    assert!(
+        out.contains("4/4 accounts ("),
+        "the bar reaches the end: {out:?}"
+    );
+    assert!(out.contains("summary: 4 accounts in"), "{out:?}");
+    assert!(!out.contains(WRONG), "the password leaked: {out:?}");
+
+    // stdout on the terminal, stderr to a file: nothing of the bar anywhere.
+    let err = tempfile::NamedTempFile::new_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let inner = slow_text_batch(&f).command();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"exec "$0" "$@" 2>"$BATCH_STDERR_FILE""#)
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env("BATCH_STDERR_FILE", err.path());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = in_pty(cmd);
+    assert!(out.contains("summary: 4 accounts in"), "{out:?}");
+    assert!(
+        !out.contains(BAR),
+        "bar drawn with stderr not a terminal: {out:?}"
+    );
+    let stderr = std::fs::read_to_string(err.path()).unwrap();
+    assert!(stderr.is_empty(), "stderr is not a terminal: {stderr:?}");
+    assert_eq!(server.connections(), 8);
+}
