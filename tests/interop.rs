@@ -184,3 +184,220 @@ fn every_harness_scenario_gives_its_expected_category() {
         failures.join("\n\n")
     );
 }
+
+/// One batch row: scenario it comes from, user, host, port, tls, mechanism,
+/// secret, expected category.
+struct BatchRow {
+    scenario: &'static str,
+    user: &'static str,
+    host: &'static str,
+    port: u16,
+    tls: &'static str,
+    mechanism: &'static str,
+    secret: &'static str,
+    expected: &'static str,
+}
+
+/// Ten harness accounts for `check --batch`. A batch lists each user at a
+/// host once, so the rows spread over the three names of loopback
+/// (`127.0.0.1`, `localhost`, `::1`; the emulators listen on 127.0.0.1
+/// only). Dovecot's wrong-password rows are left out: Dovecot delays each
+/// failure by 2 s and more. The Gmail emulator takes its app password, and
+/// refuses other passwords, for any user name, so carol and dave stand in
+/// where alice and bob already used a host name.
+const BATCH_ROWS: [BatchRow; 10] = [
+    BatchRow {
+        scenario: "postfix-submission-ok",
+        user: "alice@example.test",
+        host: "127.0.0.1",
+        port: 10587,
+        tls: "starttls",
+        mechanism: "",
+        secret: "correct horse",
+        expected: "ok",
+    },
+    BatchRow {
+        scenario: "postfix-submission-ok-ipv6",
+        user: "alice@example.test",
+        host: "::1",
+        port: 10587,
+        tls: "starttls",
+        mechanism: "",
+        secret: "correct horse",
+        expected: "ok",
+    },
+    BatchRow {
+        scenario: "gmail-app-password-required",
+        user: "alice@example.test",
+        host: "localhost",
+        port: 11001,
+        tls: "starttls",
+        mechanism: "",
+        secret: "correct horse",
+        expected: "app-password-required",
+    },
+    BatchRow {
+        scenario: "postfix-submission-ok-login-localhost",
+        user: "bob@example.test",
+        host: "localhost",
+        port: 10587,
+        tls: "starttls",
+        mechanism: "LOGIN",
+        secret: "Tr0ub4dor&3",
+        expected: "ok",
+    },
+    BatchRow {
+        scenario: "postfix-implicit-ok-ipv6",
+        user: "bob@example.test",
+        host: "::1",
+        port: 10465,
+        tls: "implicit",
+        mechanism: "PLAIN",
+        secret: "Tr0ub4dor&3",
+        expected: "ok",
+    },
+    BatchRow {
+        scenario: "exim-ok-cram-md5",
+        user: "bob@example.test",
+        host: "127.0.0.1",
+        port: 10600,
+        tls: "starttls",
+        mechanism: "CRAM-MD5",
+        secret: "Tr0ub4dor&3",
+        expected: "ok",
+    },
+    BatchRow {
+        scenario: "gmail-app-password-ok",
+        user: "carol@example.test",
+        host: "127.0.0.1",
+        port: 11001,
+        tls: "starttls",
+        mechanism: "",
+        secret: "abcdefghijklmnop",
+        expected: "ok",
+    },
+    BatchRow {
+        scenario: "exim-wrong-password",
+        user: "carol@example.test",
+        host: "localhost",
+        port: 10600,
+        tls: "starttls",
+        mechanism: "",
+        secret: "wrong horse",
+        expected: "wrong-credentials",
+    },
+    BatchRow {
+        scenario: "generic-wrong-password",
+        user: "dave@example.test",
+        host: "127.0.0.1",
+        port: 11008,
+        tls: "starttls",
+        mechanism: "",
+        secret: "correct-horse",
+        expected: "wrong-credentials",
+    },
+    BatchRow {
+        scenario: "gmail-wrong-app-password",
+        user: "dave@example.test",
+        host: "localhost",
+        port: 11001,
+        tls: "starttls",
+        mechanism: "",
+        secret: "zyxwvutsrqponmlk",
+        expected: "wrong-credentials",
+    },
+];
+
+#[test]
+#[ignore = "needs ../shared/harness running (up.sh); .ci/run runs it"]
+fn batch_of_harness_accounts_gives_each_its_category_and_the_worst_exit_code() {
+    let dir = harness_dir();
+    let ca = support::harness::ca();
+    // The rows must still be what scenarios.tsv says (host names aside).
+    let all = scenarios(&dir);
+    for row in &BATCH_ROWS {
+        let s = all
+            .iter()
+            .find(|s| s.name == row.scenario)
+            .unwrap_or_else(|| panic!("scenario {} is gone", row.scenario));
+        assert_eq!(
+            (s.port.as_str(), s.tls.as_str(), s.expected.as_str()),
+            (row.port.to_string().as_str(), row.tls, row.expected),
+            "{}",
+            row.scenario
+        );
+        if s.user == row.user {
+            assert_eq!(s.secret, row.secret, "{}", row.scenario);
+        }
+    }
+
+    let work = tempfile::Builder::new()
+        .prefix("smtp-doctor-interop-batch-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("tempdir");
+    let mut csv = String::from("address,host,port,tls,mechanism,password_env\n");
+    let mut doctor = Doctor::new()
+        .args(["check", "--batch"])
+        .arg(work.path().join("accounts.csv"))
+        .arg("--cafile")
+        .arg(&ca)
+        .args(["--format", "json", "--jobs", "4"])
+        .hang_guard(120);
+    for (i, row) in BATCH_ROWS.iter().enumerate() {
+        let var = format!("INTEROP_BATCH_SECRET_{i}");
+        csv.push_str(&format!(
+            "{},{},{},{},{},{var}\n",
+            row.user, row.host, row.port, row.tls, row.mechanism
+        ));
+        doctor = doctor.env(&var, row.secret).secret(row.user, row.secret);
+    }
+    let path = work.path().join("accounts.csv");
+    std::fs::write(&path, csv).expect("write the batch file");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 0600");
+
+    let out = doctor.run();
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), BATCH_ROWS.len() + 1, "{}", out.context());
+    let mut failures = Vec::new();
+    for (row, doc) in BATCH_ROWS.iter().zip(&lines) {
+        support::schema::assert_valid(doc);
+        let category = doc["category"].as_str().unwrap_or("<none>");
+        println!(
+            "batch: {:<40} {:<24} exit {}",
+            row.scenario, category, doc["exit_code"]
+        );
+        if doc["target"]["address"] != row.user || category != row.expected {
+            failures.push(format!(
+                "{} ({} at {}:{}): category {category}, expected {}",
+                row.scenario, row.user, row.host, row.port, row.expected
+            ));
+        }
+        if doc["exit_code"].as_i64() != Some(i64::from(exit_code_for(row.expected))) {
+            failures.push(format!("{}: exit_code {}", row.scenario, doc["exit_code"]));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n{}",
+        failures.join("\n"),
+        out.context()
+    );
+    let summary = &lines[BATCH_ROWS.len()]["summary"];
+    assert_eq!(summary["accounts"], 10, "{}", out.context());
+    assert_eq!(summary["skipped"], 0, "{}", out.context());
+    assert_eq!(summary["categories"]["ok"], 6, "{summary}");
+    assert_eq!(summary["categories"]["wrong-credentials"], 3, "{summary}");
+    assert_eq!(
+        summary["categories"]["app-password-required"], 1,
+        "{summary}"
+    );
+    // The worst account: credentials (5); nothing worse in the order
+    // 2 > 1 > 3 > 4 > 5 > 6 > 7 > 0.
+    assert_eq!(summary["exit_code"], 5, "{summary}");
+    assert_eq!(out.code, 5, "{}", out.context());
+}
