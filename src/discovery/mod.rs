@@ -4,7 +4,8 @@
 //! 1. the curated provider table, by the address's domain (`table.rs`);
 //! 2. DNS SRV: `_submissions._tcp` (RFC 8314 §5.1, implicit TLS) before
 //!    `_submission._tcp` (RFC 6186 §3.1, STARTTLS); within each, by priority,
-//!    then highest weight first (RFC 2782, made deterministic); a target
+//!    then highest weight first, then target name: a fixed order instead of
+//!    RFC 2782's weighted random choice (see [`order_srv`] for why); a target
 //!    outside the domain is kept but warned about (RFC 6186 §6), a target of
 //!    `.` means "not offered" (RFC 2782);
 //! 3. MX records, only to recognise a hosted provider for a custom domain
@@ -170,8 +171,22 @@ impl Discovery {
     }
 }
 
-/// SRV records in the order RFC 2782 asks for: lowest priority first; among
-/// equal priorities highest weight first (deterministic instead of random).
+/// SRV records in a fixed order: lowest priority first (as RFC 2782
+/// requires), then, among equal priorities, highest weight first, then by
+/// target name.
+///
+/// RFC 2782 ("Usage rules") asks a client to pick among the records of one
+/// priority at random, each with a probability proportional to its weight,
+/// so that many clients spread their load. smtp-doctor deliberately does
+/// not: it is a diagnostic tool run a few times by a person (or once a
+/// minute by a monitor), not a mail client, so it adds no load worth
+/// spreading, and two runs against unchanged DNS must probe the same
+/// endpoints in the same order to be comparable (a diff of two JSON
+/// reports, a monitoring graph that does not flap between servers, a bug
+/// report that reproduces). Highest weight first probes the server the
+/// domain sends most clients to, which is the one most worth diagnosing;
+/// `--all` probes every target when the others matter too. The order never
+/// depends on the order the DNS server returned the records in.
 fn order_srv(mut records: Vec<dns::Srv>) -> Vec<dns::Srv> {
     records.sort_by(|a, b| {
         a.priority

@@ -262,3 +262,34 @@ fn port_and_tls_overrides_apply_to_every_candidate() {
         ["guess smtp.none.test:465 implicit"]
     );
 }
+
+#[test]
+fn srv_order_is_fixed_whatever_order_the_answer_lists_the_records_in() {
+    // RFC 2782 would pick among equal priorities at random, by weight;
+    // smtp-doctor keeps a fixed order so that runs are reproducible
+    // (order_srv). Every permutation of the answer gives the same candidates.
+    let records = [
+        (0, 5, 465, "b.example.org"),
+        (0, 5, 465, "a.example.org"),
+        (0, 0, 465, "z.example.org"),
+        (0, 60, 465, "w.example.org"),
+        (1, 90, 465, "p.example.org"),
+    ];
+    let expected = [
+        "srv w.example.org:465 implicit",
+        "srv a.example.org:465 implicit",
+        "srv b.example.org:465 implicit",
+        "srv z.example.org:465 implicit",
+        "srv p.example.org:465 implicit",
+    ];
+    let mut permutation: Vec<_> = records.to_vec();
+    for round in 0..records.len() * 4 {
+        permutation.rotate_left(1);
+        if round % 3 == 0 {
+            permutation.swap(0, 2);
+        }
+        let dns = FakeDns::default().srv("_submissions._tcp.example.org", &permutation);
+        let d = run("example.org", Overrides::default(), &dns);
+        assert_eq!(list(&d), expected, "answer order {permutation:?}");
+    }
+}
