@@ -10,7 +10,7 @@ mod support;
 use std::time::Duration;
 
 use support::certs;
-use support::dns::TestDns;
+use support::dns::{DnsServer, TestDns};
 use support::fake_smtp::FakeSmtp;
 use support::run::{Doctor, Outcome};
 
@@ -144,11 +144,11 @@ fn srv_submissions_is_found_and_probed_first_over_both_families() {
     );
 }
 
-#[test]
-fn failing_endpoint_falls_through_to_the_next_and_best_outcome_wins() {
-    let user = "alice@srv-ok.test";
-    let working = submission_server(user);
-    // The first SRV target refuses connections (nothing listens on that port).
+/// `srv-ok.test` whose first SRV target (`_submissions`, implicit TLS) is a
+/// closed port and whose second (`_submission`) is `working_port`; returns the
+/// server and the closed port.
+fn closed_then_working(working_port: u16) -> (DnsServer, u16) {
+    // Nothing listens on a port that was bound and released.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();
     drop(closed);
@@ -165,12 +165,20 @@ fn failing_endpoint_falls_through_to_the_next_and_best_outcome_wins() {
             "_submission._tcp.srv-ok.test",
             0,
             0,
-            working.port(),
+            working_port,
             "smtp.srv-ok.test",
         )
         .a("mail.srv-ok.test", "127.0.0.1")
         .a("smtp.srv-ok.test", "127.0.0.1")
         .spawn();
+    (dns, closed_port)
+}
+
+#[test]
+fn failing_endpoint_falls_through_to_the_next_and_best_outcome_wins() {
+    let user = "alice@srv-ok.test";
+    let working = submission_server(user);
+    let (dns, closed_port) = closed_then_working(working.port());
     let run = check(user, dns.addr(), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(
@@ -346,29 +354,7 @@ fn given_host_that_looks_like_an_mx_is_warned_about() {
 fn nagios_describes_the_best_endpoint_and_counts_the_candidates_tried() {
     let user = "alice@srv-ok.test";
     let working = submission_server(user);
-    // The first SRV target refuses connections; the second authenticates.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed_port = closed.local_addr().unwrap().port();
-    drop(closed);
-    let dns = TestDns::new()
-        .zone("srv-ok.test")
-        .srv(
-            "_submissions._tcp.srv-ok.test",
-            0,
-            0,
-            closed_port,
-            "mail.srv-ok.test",
-        )
-        .srv(
-            "_submission._tcp.srv-ok.test",
-            0,
-            0,
-            working.port(),
-            "smtp.srv-ok.test",
-        )
-        .a("mail.srv-ok.test", "127.0.0.1")
-        .a("smtp.srv-ok.test", "127.0.0.1")
-        .spawn();
+    let (dns, _closed_port) = closed_then_working(working.port());
     let run = Doctor::new()
         .args(["check", user, "--dns-server", &dns.addr().to_string()])
         .arg("--cafile")
