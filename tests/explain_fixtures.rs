@@ -114,7 +114,6 @@ const LIVE_ONLY: &[(&str, &str)] = &[
     ("auth-not-attempted", "this run had no secret"),
     ("starttls-client-on-implicit-tls-port", "needs the probe's silent-greeting-then-ClientHello test"),
     ("slow-server", "needs the probe's byte counts at a stage deadline"),
-    ("stage-timeout", "needs the probe's per-stage deadline"),
     ("malformed-reply", "needs the probe's reply parser"),
     ("starttls-response-injection", "needs the probe's view of bytes after the STARTTLS 220"),
     ("network-error", "a socket error in the probe's own session"),

@@ -458,7 +458,17 @@ const TABLE: &[(Signal, &[&str])] = &[
             // .NET System.Net.Mail.
             "net_io_connectionclosed",
             "transport connection: the connection was closed",
+            // Ruby net/smtp: the server hung up while a reply was awaited.
+            "eoferror",
+            // Outlook / Windows Mail 0x800CCC0F.
+            "connection to the server was interrupted",
         ],
+    ),
+    (
+        // The connection was up but a reply never came: Ruby net/smtp's
+        // read timeout (the open timeout is `Net::OpenTimeout`).
+        Signal::StageTimeout,
+        &["net::readtimeout"],
     ),
 ];
 
@@ -477,6 +487,14 @@ const SAME_LINE: &[(Signal, &str, &str)] = &[
     (Signal::DnsTimeout, "lookup ", "i/o timeout"),
     (Signal::DnsTimeout, "lookup ", "timed out"),
     (Signal::DnsTimeout, "communications error to", "timed out"),
+    // JavaMail: the TCP connection opened but no SMTP greeting could be
+    // read (`response: -1` is end of stream), so the server closed it or
+    // spoke something else; a nested TLS or socket cause ranks first.
+    (
+        Signal::ConnectionClosed,
+        "could not connect to smtp host",
+        "response: -1",
+    ),
     (
         Signal::TlsCertExpired,
         "certificate verification failed",
