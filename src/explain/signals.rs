@@ -433,6 +433,9 @@ const TABLE: &[(Signal, &[&str])] = &[
             "couldn't connect to host",
             "could not connect to host",
             "couldn't connect to server",
+            // Outlook 0x80042109: no connection to the SMTP server at all.
+            "cannot connect to your outgoing (smtp)",
+            "unable to connect to your outgoing (smtp)",
         ],
     ),
     (
@@ -468,7 +471,11 @@ const TABLE: &[(Signal, &[&str])] = &[
         // The connection was up but a reply never came: Ruby net/smtp's
         // read timeout (the open timeout is `Net::OpenTimeout`).
         Signal::StageTimeout,
-        &["net::readtimeout"],
+        &[
+            "net::readtimeout",
+            // Outlook 0x8004210B: connected, but a reply never came.
+            "timed out waiting for a response from the sending (smtp) server",
+        ],
     ),
 ];
 
@@ -528,6 +535,15 @@ pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
             out.push((*signal, evidence_line(lower, original, line.trim())));
         }
     }
+    // "Timed out waiting for a response" is a reply that never came on an
+    // open connection (Outlook 0x8004210B), not a TCP connect timeout: the
+    // generic `timed out` phrase on the same line says the same thing.
+    let stalled: Vec<String> = out
+        .iter()
+        .filter(|(s, _)| *s == Signal::StageTimeout)
+        .map(|(_, line)| line.clone())
+        .collect();
+    out.retain(|(s, line)| !(*s == Signal::ConnectTimeout && stalled.contains(line)));
     if out.iter().any(|(s, _)| DNS_SPECIFIC.contains(s)) {
         out.retain(|(s, _)| !matches!(s, Signal::DnsFailure | Signal::DnsNotFound));
     }
