@@ -449,7 +449,7 @@ pub static RULES: &[Rule] = &[
     err(
         "auth-required",
         C::AuthRequired,
-        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "unauthenticated sender", "auth first"]).or(&When::reply().code(530)),
+        When::reply().any(&["authentication required", "authentication is required", "auth required", "must authenticate", "please authenticate", "authenticate first", "not authenticated", "turn on smtp authentication", "smtp authentication is required", "unauthenticated sender", "auth first", "auth command first"]).or(&When::reply().code(530)),
         "The server requires authentication before it accepts mail",
         "Enable SMTP authentication in the client with your full address and password (or app password) and use the submission port (587 with STARTTLS or 465 with TLS). If the client already logs in, the login failed earlier: look for the AUTH error before this one.",
         RFC4954,
