@@ -305,6 +305,12 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
                 end = wrapped_end;
             }
         }
+        if end == line_end {
+            if let Some((wrapped, wrapped_end)) = gather_hard_wrap(text, end) {
+                full.push_str(&wrapped);
+                end = wrapped_end;
+            }
+        }
         let enhanced = enhanced.or_else(|| {
             let tail = full[rest.trim_end().len().min(full.len())..].trim_start();
             EnhancedStatus::parse_prefix(tail).filter(|e| u16::from(e.class) == code / 100)
@@ -375,6 +381,44 @@ fn gather_postfix_wrap(text: &str, mut pos: usize) -> Option<(String, usize)> {
         }
     }
     None
+}
+
+/// A paste hard-wrapped at a fixed column (a terminal, a log viewer, a
+/// dialog box) splits the reply anywhere, even inside a word
+/// (`SmtpClie` / `ntAuthentication`). When the reply's line and the next one
+/// have the same width of at least 60 characters, the following lines are the
+/// rest of the reply: same-width lines, then one shorter line that ends it.
+/// Returns them, joined without separators, and where they end.
+fn gather_hard_wrap(text: &str, mut pos: usize) -> Option<(String, usize)> {
+    const MIN_WIDTH: usize = 60;
+    let mut from = pos.saturating_sub(MAX_LINE);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let line_start = text[from..pos].rfind('\n').map_or(from, |i| from + i + 1);
+    let width = text[line_start..pos].trim_end_matches('\r').chars().count();
+    if width < MIN_WIDTH {
+        return None;
+    }
+    let mut joined = String::new();
+    for i in 0..10 {
+        let next_start = pos + 1;
+        if next_start >= text.len() {
+            break;
+        }
+        let next_end = line_end(text, next_start);
+        let line = text[next_start..next_end].trim_end_matches('\r');
+        let n = line.chars().count();
+        if line.trim().is_empty() || n > width || (i == 0 && n != width) {
+            break;
+        }
+        joined.push_str(line);
+        pos = next_end;
+        if n < width {
+            break;
+        }
+    }
+    (!joined.is_empty()).then_some((joined, pos))
 }
 
 /// Appends following lines of the same multi-line reply (`534-…` then `534 …`).
@@ -572,6 +616,30 @@ mod tests {
             let r = replies(t);
             assert!(r.iter().any(|r| r.code.is_some()), "{t}: {r:?}");
         }
+    }
+
+    #[test]
+    fn reply_hard_wrapped_at_a_fixed_column_is_joined() {
+        let a = format!(
+            "Caused by: X: 535 5.7.139 Authentication unsuccessful, {}SmtpClie",
+            "x".repeat(20)
+        );
+        let b = format!(
+            "ntAuthentication is disabled for the Tenant. {}",
+            "y".repeat(a.len() - 45)
+        );
+        assert_eq!(a.len(), b.len());
+        let t = format!("{a}\n{b}\nion. [host]\n");
+        let r = replies(&t);
+        assert!(
+            r[0].text.contains("SmtpClientAuthentication is disabled")
+                && r[0].text.ends_with("[host"),
+            "{:?}",
+            r[0].text
+        );
+        // Lines of different widths are separate lines, not a wrapped reply.
+        let r = replies("535 5.7.8 Error: authentication failed: authentication failure here\nnext line that is unrelated\n");
+        assert!(!r[0].text.contains("unrelated"), "{:?}", r[0].text);
     }
 
     #[test]
