@@ -212,6 +212,14 @@ pub static RULES: &[Rule] = &[
         Some("https://learn.microsoft.com/en-us/defender-office-365/outbound-spam-restore-restricted-users"),
     ),
     err(
+        "zoho-sender-address-blocked",
+        C::AccountActionRequired,
+        When::reply().any(&["sender address blocked", "email outgoing blocked"]),
+        "Zoho has blocked outgoing mail for this account (\"Sender Address Blocked\")",
+        "Zoho blocks sending from an account after suspected spam or unusual activity. Sign in to Zoho Mail on the web and follow its prompt to unblock the account (an organisation's administrator can do it in the Zoho Mail admin console), secure the account (change the password), then retry.",
+        None,
+    ),
+    err(
         "microsoft-tenant-blocked",
         C::AccountActionRequired,
         When::reply().any(&["5.7.705", "tenant has exceeded threshold", "5.1.8", "bad outbound sender", "account has been blocked", "restricted from sending", "5.7.501", "5.7.502", "5.7.503", "spam abuse detected"]),
@@ -250,6 +258,14 @@ pub static RULES: &[Rule] = &[
         When::reply().any(&["[tss06]", "will be permanently deferred"]),
         "Yahoo refuses all mail from this sending IP (permanently deferred)",
         "Retrying will not help. Send through another IP (your provider's submission server), and ask Yahoo to review the IP through its sender support form once the cause (spam, compromised account) is fixed.",
+        Some("https://senders.yahooinc.com/smtp-error-codes/"),
+    ),
+    err(
+        "yahoo-request-failed-mailbox-unavailable",
+        C::SenderNotPermitted,
+        When::reply().any(&["request failed; mailbox unavailable"]),
+        "Yahoo refused the message (\"Request failed; Mailbox unavailable\"): usually the From address is not this account's own address",
+        "Send with the Yahoo/AOL account's own address as the From (envelope MAIL FROM and header), the same address as the login user. If it already is, Yahoo may have flagged the message or account as spam: send one message from the web mail and retry later.",
         Some("https://senders.yahooinc.com/smtp-error-codes/"),
     ),
     // ── 1d. Other providers ────────────────────────────────────────────────
@@ -643,6 +659,14 @@ pub static RULES: &[Rule] = &[
         "The TLS handshake failed",
         "The server closed or broke the handshake. Try the other TLS mode/port (465 implicit, 587 STARTTLS); if both fail, the server's TLS is broken or a middlebox interferes.",
         None,
+    ),
+    err(
+        "starttls-reply-out-of-sync",
+        C::ProtocolError,
+        When::reply().code(250).stage(Stage::StartTls),
+        "The answer to STARTTLS was a 250 line, not 220: client and server are out of step",
+        "The client read a leftover line of the multi-line EHLO reply as the STARTTLS answer (a client bug in reading multi-line replies), or a middlebox rewrote the dialogue. Update or fix the client so it reads every 250- line up to the final '250 ' line; with swaks or openssl s_client -starttls smtp the server should answer 220.",
+        RFC3207,
     ),
     err(
         "starttls-response-injection",

@@ -44,6 +44,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "invalid header type",
             // .NET SslStream / MailKit: TLS spoken to a plaintext (STARTTLS) port.
             "unexpected packet format",
+            // Android Conscrypt: the first bytes were not a TLS record.
+            "unable to parse tls packet header",
         ],
     ),
     (
@@ -267,6 +269,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "no form of authorization",
             "no authentication mechansims",
             "supported by both server and client",
+            "does not support smtp auth type",
+            "requested auth method not available",
         ],
     ),
     (
@@ -596,7 +600,38 @@ pub fn find_in_dialogue(
     if let Some(line) = empty_user_name(original) {
         out.push((Signal::MissingCredentials, line));
     }
+    if !replies.iter().any(|r| r.code == Some(235)) {
+        if let Some(line) = requested_mechanism_not_offered(lower, original) {
+            out.push((Signal::NoCommonMechanism, line));
+        }
+    }
     out
+}
+
+/// PHPMailer's debug pair `Auth method requested: XOAUTH2` /
+/// `Auth methods available on the server: PLAIN,LOGIN`: the client insisted
+/// on a mechanism the server does not offer.
+fn requested_mechanism_not_offered(lower: &str, original: &str) -> Option<String> {
+    let after = |phrase: &str| {
+        lower.lines().take(5_000).find_map(|l| {
+            l.find(phrase)
+                .map(|i| l[i + phrase.len()..].trim().to_string())
+        })
+    };
+    let requested = after("auth method requested:")?;
+    let requested = requested.split_whitespace().next()?.to_string();
+    if requested == "unspecified" {
+        return None;
+    }
+    let offered = after("auth methods available on the server:")?;
+    if offered.is_empty() || offered.split(',').any(|m| m.trim() == requested) {
+        return None;
+    }
+    Some(evidence_line(
+        lower,
+        original,
+        "auth methods available on the server:",
+    ))
 }
 
 /// The phrase showing that the client logged in with OAuth, if any.
