@@ -533,6 +533,21 @@ fn local_part_user_at_gmail_is_username_format() {
 }
 
 #[test]
+fn unexpected_reply_to_starttls_is_protocol_error_not_ok() {
+    // 221 is a valid code, but not an answer to STARTTLS (RFC 3207 §4: 220,
+    // 454 or 501): the session is over and nothing was authenticated.
+    let server = FakeSmtp::starttls().starttls_reply("221 2.0.0 Bye").spawn();
+    let run = expect(Check::new(server.port(), "starttls"), "protocol-error");
+    assert_eq!(
+        run.expect_json()["diagnoses"][0]["id"].as_str(),
+        Some("unexpected-reply"),
+        "{}",
+        run.context()
+    );
+    assert_no_auth_sent(&server);
+}
+
+#[test]
 fn tls_1_0_only_server_is_named_plainly() {
     let server = FakeSmtp::starttls()
         .hostile(Hostile::TlsLegacyOnlyAfterStartTls)

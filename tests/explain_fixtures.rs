@@ -106,6 +106,10 @@ fn every_category_in_manifests_is_a_contract_category() {
 /// signals (`explain` recognises no phrase for them), so no fixture can.
 const LIVE_ONLY: &[(&str, &str)] = &[
     (
+        "unexpected-reply",
+        "the probe's own finding that a session ended on a reply no rule explains",
+    ),
+    (
         "username-not-full-address",
         "needs the user name the live check used; pasted text rarely shows it",
     ),

@@ -107,6 +107,10 @@ pub enum Signal {
     /// A live login was refused by a provider that wants the full e-mail
     /// address as user name, and the user name given has no `@`.
     UserNameNotAddress,
+    /// A live session ended on a reply no rule explains (e.g. `221` to
+    /// `STARTTLS`, a `2xx` that is not the expected one): the server broke
+    /// the dialogue.
+    UnexpectedReply,
     /// A server's own log records a failed login (Postfix smtpd:
     /// `SASL LOGIN authentication failed`); pasted text only.
     ServerLogAuthFailed,

@@ -669,6 +669,14 @@ pub static RULES: &[Rule] = &[
         RFC3207,
     ),
     err(
+        "unexpected-reply",
+        C::ProtocolError,
+        When::signal(S::UnexpectedReply),
+        "The server answered with a reply that does not fit this point of the dialogue",
+        "The server (or a middlebox) broke the SMTP dialogue: the reply code in the evidence is not one RFC 5321 allows here. Look at the transcript with --verbose and report it to the server's administrator.",
+        RFC5321_REPLIES,
+    ),
+    err(
         "starttls-response-injection",
         C::ProtocolError,
         When::signal(S::StartTlsInjection),

@@ -156,6 +156,16 @@ pub fn observe(report: &ProbeReport) -> Vec<Observation> {
             if let Some(u) = user_not_address(report, &obs) {
                 out.push(u);
             }
+            // A reply that ended the session but that no rule explains (a
+            // positive or intermediate code where another was due) must not
+            // leave the verdict at `ok`.
+            if crate::diagnose::diagnose_one(&obs).is_none() {
+                out.push(
+                    Observation::new(Signal::UnexpectedReply)
+                        .at(*stage)
+                        .with_evidence(reply.one_line()),
+                );
+            }
             out.push(obs);
         }
         Outcome::Failed(e) => out.push(observe_error(e, report)),
