@@ -22,8 +22,9 @@ pub const MAX_FILE: u64 = 64 << 20;
 /// Most accounts in one batch.
 pub const MAX_ACCOUNTS: usize = 100_000;
 
-/// The columns (CSV) or keys (JSON Lines) a batch row may have.
-pub const COLUMNS: [&str; 13] = [
+/// The columns (CSV) or keys (JSON Lines) a batch row may have besides the
+/// secret sources in `SECRET_COLUMNS`.
+const ACCOUNT_COLUMNS: [&str; 7] = [
     "address",
     "host",
     "port",
@@ -31,13 +32,12 @@ pub const COLUMNS: [&str; 13] = [
     "user",
     "mechanism",
     "expect",
-    "password_env",
-    "token_env",
-    "password_file",
-    "token_file",
-    "password",
-    "token",
 ];
+
+/// Every known column: the account columns, then the secret sources.
+fn known_columns() -> impl Iterator<Item = &'static str> {
+    ACCOUNT_COLUMNS.into_iter().chain(SECRET_COLUMNS)
+}
 
 const SECRET_COLUMNS: [&str; 6] = [
     "password_env",
@@ -250,10 +250,16 @@ pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
     let mut inline_warned = false;
     let mut accounts = Vec::with_capacity(rows.len());
     for (line, fields) in rows {
-        if let Some(unknown) = fields.keys().find(|k| !COLUMNS.contains(&k.as_str())) {
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| !known_columns().any(|c| c == k.as_str()))
+        {
             return Err(Error::usage_hint(
                 format!("{}:{line}: unknown column `{unknown}`", path.display()),
-                format!("known columns: {}", COLUMNS.join(", ")),
+                format!(
+                    "known columns: {}",
+                    known_columns().collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
         let get = |k: &str| fields.get(k).map(String::as_str);
