@@ -252,6 +252,22 @@ fn ok_with_xoauth2_token() {
     assert_auth_in_tls_with(&server, "XOAUTH2");
 }
 
+/// CONTRACT: live, a definitive refusal of an OAuth mechanism is
+/// `oauth-token-invalid`, even in Gmail's password wording (the harness row
+/// `xoauth2-only-bad-token` replays it).
+#[test]
+fn refused_xoauth2_token_is_oauth_token_invalid() {
+    let server = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH XOAUTH2"])
+        .auth_reply("535 5.7.8 Error: Username and Password not accepted")
+        .spawn();
+    let run = expect(
+        Check::new(server.port(), "starttls").xoauth2(),
+        "oauth-token-invalid",
+    );
+    assert_eq!(run.expect_json()["diagnoses"][0]["stage"], "auth");
+}
+
 #[test]
 fn ok_with_tls_none_on_purpose_carries_a_warning() {
     let server = FakeSmtp::plain().accept(USER, PASSWORD).spawn();

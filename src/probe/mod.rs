@@ -156,6 +156,19 @@ pub fn observe(report: &ProbeReport) -> Vec<Observation> {
             if let Some(u) = user_not_address(report, &obs) {
                 out.push(u);
             }
+            // A definitive refusal of an OAuth mechanism refuses the token,
+            // whatever generic words the server uses (Gmail's XOAUTH2 `535
+            // 5.7.8 Username and Password not accepted`).
+            if *stage == Stage::Auth
+                && reply.code / 100 == 5
+                && report.mechanism.is_some_and(Mechanism::uses_token)
+            {
+                out.push(
+                    Observation::new(Signal::OAuthTokenRejected)
+                        .at(Stage::Auth)
+                        .with_evidence(reply.one_line()),
+                );
+            }
             // A reply that ended the session but that no rule explains (a
             // positive or intermediate code where another was due) must not
             // leave the verdict at `ok`.
