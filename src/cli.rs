@@ -290,7 +290,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME", default_value = "localhost")]
     pub ehlo_name: String,
     /// Ask only this DNS server, ADDR[:PORT] (port 53 by default) [default: the system's resolver].
-    #[arg(long, value_name = "ADDR[:PORT]", value_parser = crate::discovery::dns::parse_server)]
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = crate::net::dns::parse_server)]
     pub dns_server: Option<std::net::SocketAddr>,
     /// Probe every discovered candidate, not only up to the first that answers AUTH.
     #[arg(long)]

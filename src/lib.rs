@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod demo;
 pub mod diagnose;
 pub mod discovery;
+pub mod endpoint;
 pub mod error;
 pub mod exit;
 pub mod explain;

@@ -1,9 +1,23 @@
 //! The finished result of a command: what `render` prints.
 
 use crate::diagnose::{Category, Diagnosis};
-use crate::discovery::Discovery;
+use crate::discovery::{Candidate, Discovery};
 use crate::exit::ExitStatus;
 use crate::probe::ProbeReport;
+
+/// One probed endpoint: where it came from, what the probe saw, and what
+/// that adds up to on its own.
+#[derive(Debug, Clone)]
+pub struct EndpointResult {
+    /// The candidate probed (endpoint, discovery source and detail).
+    pub candidate: Candidate,
+    /// What the probe observed.
+    pub probe: ProbeReport,
+    /// This endpoint's own diagnoses (without discovery's warnings).
+    pub diagnoses: Vec<Diagnosis>,
+    /// This endpoint's own verdict.
+    pub category: Category,
+}
 
 /// Who is being checked.
 #[derive(Debug, Clone, Default)]
@@ -16,7 +30,7 @@ pub struct Target {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub target: Option<Target>,
-    pub endpoints: Option<Vec<ProbeReport>>,
+    pub endpoints: Option<Vec<EndpointResult>>,
     /// What discovery found (`check` without `--host`).
     pub discovery: Option<Discovery>,
     pub diagnoses: Vec<Diagnosis>,
@@ -33,13 +47,13 @@ impl Report {
     /// The endpoint the verdict is based on: the probed endpoint closest to a
     /// working login ([`closeness`]), the earlier one on a tie. `check` with
     /// several candidates (discovery, `--all`) probes more than one.
-    pub fn best_endpoint(&self) -> Option<&ProbeReport> {
-        self.endpoints
-            .as_ref()?
-            .iter()
-            .enumerate()
-            .min_by_key(|(i, r)| (closeness(r.category.unwrap_or(Category::Other)), *i))
-            .map(|(_, r)| r)
+    pub fn best_endpoint(&self) -> Option<&EndpointResult> {
+        best(self.endpoints.as_deref()?)
+    }
+
+    /// What the probe of [`Report::best_endpoint`] observed.
+    pub fn best_probe(&self) -> Option<&ProbeReport> {
+        self.best_endpoint().map(|r| &r.probe)
     }
 
     /// The exit status under `--expect`: healthy when the category is the
@@ -51,6 +65,15 @@ impl Report {
             _ => self.exit_status(),
         }
     }
+}
+
+/// The endpoint closest to a working login, the earlier one on a tie.
+pub fn best(endpoints: &[EndpointResult]) -> Option<&EndpointResult> {
+    endpoints
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, r)| (closeness(r.category), *i))
+        .map(|(_, r)| r)
 }
 
 /// How close an endpoint's verdict is to a working login; lower is better.

@@ -170,7 +170,7 @@ fn account_line(d: &Done, out: &mut dyn Write) -> std::io::Result<()> {
     };
     let who = nagios::label(r);
     let endpoint = match (r.best_endpoint(), &d.endpoint) {
-        (Some(p), _) if !d.skipped => schedule::EndpointKey::of(&p.endpoint).to_string(),
+        (Some(p), _) if !d.skipped => schedule::EndpointKey::of(&p.probe.endpoint).to_string(),
         (_, Some(key)) => key.to_string(),
         _ => "-".to_string(),
     };

@@ -25,8 +25,8 @@ use super::input::Account;
 use crate::cli::CheckArgs;
 use crate::commands::check::{closeness, probe_options, Checking};
 use crate::diagnose::{Category, Diagnosis, Severity};
+use crate::endpoint::Endpoint;
 use crate::net::tls::TrustAnchors;
-use crate::probe::Endpoint;
 use crate::report::Report;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -387,7 +387,7 @@ async fn run_one(
     if !verbose {
         // Transcripts are only shown with --verbose; don't keep 1,000 of them.
         for ep in report.endpoints.iter_mut().flatten() {
-            ep.transcript = Vec::new();
+            ep.probe.transcript = Vec::new();
         }
     }
     Done {

@@ -83,17 +83,17 @@ impl Summary {
             return;
         }
         for ep in d.report.endpoints.iter().flatten() {
-            if let Some(c) = ep.category.filter(|c| super::schedule::backs_off(*c)) {
+            if super::schedule::backs_off(ep.category) {
                 self.backed_off
-                    .entry(EndpointKey::of(&ep.endpoint))
-                    .or_insert((c, 0));
+                    .entry(EndpointKey::of(&ep.probe.endpoint))
+                    .or_insert((ep.category, 0));
             }
         }
         self.checked += 1;
         *self.categories.entry(d.report.category).or_default() += 1;
         let us = u64::try_from(d.elapsed.as_micros()).unwrap_or(u64::MAX);
         self.check_us += us;
-        for ep in d.report.endpoints.iter().flatten() {
+        for ep in d.report.endpoints.iter().flatten().map(|r| &r.probe) {
             let name = if ep.endpoint.host.contains(':') {
                 format!("[{}]:{}", ep.endpoint.host, ep.endpoint.port)
             } else {

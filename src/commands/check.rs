@@ -9,16 +9,17 @@
 use super::write_stdout;
 use crate::cli::{CheckArgs, CheckFormat, ColorArg, MechanismArg, OAuthProvider, TlsArg};
 use crate::diagnose::{classify, primary_category, Category, Observation, Signal};
-use crate::discovery::dns::{Dns, HickoryDns};
 use crate::discovery::{hostcheck, Candidate, Discovery, Overrides, Source};
+use crate::endpoint::{Endpoint, TlsMode};
 use crate::error::Error;
 use crate::exit::ExitStatus;
+use crate::net::dns::{Dns, HickoryDns};
 use crate::net::tls::TrustAnchors;
 use crate::net::{DnsFailure, ProbeError};
 use crate::oauth::{device, lint};
-use crate::probe::{self, Endpoint, Outcome, ProbeOptions, ProbeReport, TlsMode};
+use crate::probe::{self, Outcome, ProbeOptions, ProbeReport};
 use crate::render::{json, nagios, text};
-use crate::report::{Report, Target};
+use crate::report::{EndpointResult, Report, Target};
 use crate::secret::Credential;
 use crate::smtp::sasl::Mechanism;
 use crate::{credentials, discovery};
@@ -213,7 +214,7 @@ fn dns_timed_out(r: &ProbeReport) -> bool {
 
 /// Observations of one probe, with discovery's context added to DNS failures.
 fn observe(r: &ProbeReport, c: &Candidate, discovery: Option<&Discovery>) -> Vec<Observation> {
-    let mut observations = probe::observe(r);
+    let mut observations = crate::diagnose::observe(r);
     if c.source == Source::Guess {
         for o in &mut observations {
             if matches!(
@@ -273,7 +274,7 @@ pub struct Checking {
     candidates: Vec<Candidate>,
     discovery: Option<Discovery>,
     warnings: Vec<Observation>,
-    reports: Vec<ProbeReport>,
+    reports: Vec<EndpointResult>,
     observations: Vec<Vec<Observation>>,
     next: usize,
     stopped: bool,
@@ -308,7 +309,7 @@ impl Checking {
         }
         let c = self.candidates.get(self.next)?;
         let needs_dns = !probe::is_ip_literal(&c.endpoint.host);
-        if needs_dns && self.reports.iter().any(dns_timed_out) {
+        if needs_dns && self.reports.iter().any(|r| dns_timed_out(&r.probe)) {
             return None;
         }
         Some(&c.endpoint)
@@ -321,16 +322,19 @@ impl Checking {
         let started = Instant::now();
         let c = &self.candidates[self.next];
         self.next += 1;
-        let mut r = probe::probe(&c.endpoint, options).await;
+        let r = probe::probe(&c.endpoint, options).await;
         let obs = observe(&r, c, self.discovery.as_ref());
-        let category = primary_category(&classify(&obs));
-        r.category = Some(category);
-        r.source = Some(c.source);
-        r.source_detail = Some(c.detail.clone());
+        let diagnoses = classify(&obs);
+        let category = primary_category(&diagnoses);
         if answered_auth(&r) && !self.plan.all {
             self.stopped = true;
         }
-        self.reports.push(r);
+        self.reports.push(EndpointResult {
+            candidate: c.clone(),
+            probe: r,
+            diagnoses,
+            category,
+        });
         self.observations.push(obs);
         self.busy += started.elapsed();
         Some(category)
@@ -339,10 +343,7 @@ impl Checking {
     /// The evidence of the last probe's primary diagnosis (the reply that
     /// decided it), for batch back-off messages.
     pub fn last_evidence(&self) -> Option<String> {
-        classify(self.observations.last()?)
-            .into_iter()
-            .next()
-            .and_then(|d| d.evidence)
+        self.reports.last()?.diagnoses.first()?.evidence.clone()
     }
 
     /// How many endpoints were probed so far.
@@ -357,7 +358,7 @@ impl Checking {
             .reports
             .iter()
             .enumerate()
-            .min_by_key(|(i, r)| (closeness(r.category.unwrap_or(Category::Other)), *i))
+            .min_by_key(|(i, r)| (closeness(r.category), *i))
             .map(|(i, _)| i);
         let mut all = best
             .map(|i| self.observations[i].clone())

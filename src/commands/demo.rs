@@ -5,13 +5,15 @@ use super::write_report;
 use crate::cli::{ColorArg, DemoArgs};
 use crate::demo::{self, Server};
 use crate::diagnose::{classify, primary_category};
-use crate::discovery::dns::HickoryDns;
+use crate::discovery::{Candidate, Source};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::exit::ExitStatus;
+use crate::net::dns::HickoryDns;
 use crate::net::tls::TrustAnchors;
-use crate::probe::{self, Endpoint, ProbeOptions};
+use crate::probe::{self, ProbeOptions};
 use crate::render::Format;
-use crate::report::{Report, Target};
+use crate::report::{EndpointResult, Report, Target};
 use crate::secret::{Credential, Secret};
 use std::io::Write;
 use std::time::Duration;
@@ -48,14 +50,24 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                 dns: std::sync::Arc::new(HickoryDns::system(Duration::from_secs(5))),
             };
             let probe_report = probe::probe(&endpoint, &options).await;
-            let diagnoses = classify(&probe::observe(&probe_report));
+            let diagnoses = classify(&crate::diagnose::observe(&probe_report));
             let category = primary_category(&diagnoses);
+            let result = EndpointResult {
+                candidate: Candidate {
+                    endpoint,
+                    source: Source::Given,
+                    detail: "demo".into(),
+                },
+                probe: probe_report,
+                diagnoses: diagnoses.clone(),
+                category,
+            };
             Ok::<Report, Error>(Report {
                 target: Some(Target {
                     address: Some(demo::DEMO_USER.into()),
                     user: Some(demo::DEMO_USER.into()),
                 }),
-                endpoints: Some(vec![probe_report]),
+                endpoints: Some(vec![result]),
                 discovery: None,
                 diagnoses,
                 category,

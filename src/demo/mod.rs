@@ -9,7 +9,7 @@ mod server;
 
 pub use server::{Script, Server};
 
-use crate::probe::TlsMode;
+use crate::endpoint::TlsMode;
 
 /// One demo case.
 pub struct Scenario {

@@ -8,12 +8,14 @@
 //! order (specific before generic).
 
 mod category;
+mod live;
 mod rule;
 pub mod rules;
 #[cfg(test)]
 mod tests;
 
 pub use category::Category;
+pub use live::observe;
 pub use rule::{Code, Rule, Severity, When};
 
 use crate::providers::Provider;

@@ -5,7 +5,7 @@
 
 use super::table;
 use crate::diagnose::{Observation, Signal};
-use crate::probe::{Endpoint, TlsMode};
+use crate::endpoint::{Endpoint, TlsMode};
 use crate::stage::Stage;
 
 /// Host-name suffixes of well-known inbound (MX) servers.

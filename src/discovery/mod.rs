@@ -15,16 +15,16 @@
 //!    `mail.<domain>` on 587 (STARTTLS) and 465 (implicit TLS).
 //!
 //! Duplicates keep their first place. The order is pure given the answers of
-//! the [`dns::Dns`] trait, which the unit tests fake.
+//! the [`Dns`] trait, which the unit tests fake.
 
-pub mod dns;
 pub mod hostcheck;
 pub mod table;
 
 use crate::diagnose::{Observation, Signal};
+pub use crate::endpoint::{default_port, default_tls};
+use crate::endpoint::{Endpoint, TlsMode};
+use crate::net::dns::{self, Dns, DnsError};
 use crate::net::DnsFailure;
-use crate::probe::{Endpoint, TlsMode};
-use dns::{Dns, DnsError};
 
 /// Where a candidate came from (shown in reports, JSON `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,23 +103,6 @@ impl Overrides {
             port,
             tls: tls_out,
         }
-    }
-}
-
-/// Default TLS mode for a port: RFC 8314 implicit TLS on 465, STARTTLS elsewhere.
-pub fn default_tls(port: u16) -> TlsMode {
-    if port == 465 {
-        TlsMode::Implicit
-    } else {
-        TlsMode::StartTls
-    }
-}
-
-/// Default port for a TLS mode: 465 for implicit TLS, 587 (RFC 6409) otherwise.
-pub fn default_port(tls: TlsMode) -> u16 {
-    match tls {
-        TlsMode::Implicit => 465,
-        _ => 587,
     }
 }
 

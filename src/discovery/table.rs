@@ -9,7 +9,7 @@
 //! internet, so an entry dated here was written from the cited page as the
 //! reviewer knew it, not fetched on that day. Re-verify when a provider moves.
 
-use crate::probe::TlsMode;
+use crate::endpoint::TlsMode;
 
 /// One provider's submission service.
 pub struct Entry {

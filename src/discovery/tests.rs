@@ -1,7 +1,7 @@
 //! Candidate ordering with a fake resolver (no network).
 
-use super::dns::{Dns, DnsError, DnsFuture, Mx, Srv};
 use super::*;
+use crate::net::dns::{Dns, DnsError, DnsFuture, Mx, Srv};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -72,7 +72,7 @@ impl std::fmt::Display for TlsFailure {
 }
 
 /// A DNS failure, in the terms the classifier needs. Translated once, in
-/// `discovery::dns`, from the resolver's error types.
+/// `net::dns`, from the resolver's error types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DnsFailure {
     /// NXDOMAIN: the name does not exist (RFC 1035 §4.1.1 RCODE 3).

@@ -4,6 +4,7 @@
 //! safely and says precisely why it stopped (`ProbeError`).
 
 pub mod connection;
+pub mod dns;
 pub mod error;
 pub mod timeout;
 pub mod tls;

@@ -5,7 +5,7 @@
 //! once when the previous attempt failed, and the first to succeed wins (§5).
 //! What each family did is kept for the connect stage's detail.
 
-use crate::discovery::dns::{Dns, DnsError};
+use crate::net::dns::{Dns, DnsError};
 use crate::net::{with_timeout, DnsFailure, ProbeError};
 use crate::stage::Stage;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -6,7 +6,8 @@
 //! before the TLS handshake is trusted after it (RFC 3207 §4.2).
 
 use super::connect::{self, bare_host};
-use super::{Endpoint, Outcome, ProbeOptions, ProbeReport, StageRecord, Stop, TlsMode};
+use super::{Outcome, ProbeOptions, ProbeReport, StageRecord, Stop};
+use crate::endpoint::{Endpoint, TlsMode};
 use crate::net::tls::{self, TlsInfo};
 use crate::net::{Connection, ProbeError, Stream, TlsFailure, Transcript};
 use crate::secret::{Credential, Redactor, Secret};
@@ -94,9 +95,6 @@ pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
         cleartext_auth: s.cleartext_auth,
         implicit_tls_detected: s.implicit_tls_detected,
         user: opts.user.clone(),
-        source: None,
-        source_detail: None,
-        category: None,
     }
 }
 

@@ -5,8 +5,7 @@
 
 use crate::diagnose::{Category, Diagnosis};
 use crate::discovery::Discovery;
-use crate::probe::ProbeReport;
-use crate::report::Report;
+use crate::report::{EndpointResult, Report};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -128,15 +127,16 @@ struct DiagnosisView<'a> {
     evidence: Option<&'a str>,
 }
 
-fn endpoint_view(p: &ProbeReport, verbose: bool) -> EndpointView<'_> {
+fn endpoint_view(r: &EndpointResult, verbose: bool) -> EndpointView<'_> {
+    let p = &r.probe;
     let tls = p.tls.as_ref();
     EndpointView {
         host: &p.endpoint.host,
         port: p.endpoint.port,
         tls: p.endpoint.tls.as_str(),
-        source: p.source.map(|s| s.as_str()),
-        source_detail: p.source_detail.as_deref(),
-        category: p.category.map(|c| c.as_str()),
+        source: Some(r.candidate.source.as_str()),
+        source_detail: Some(&r.candidate.detail),
+        category: Some(r.category.as_str()),
         address: p.address.as_deref(),
         stages: p
             .stages
@@ -170,14 +170,14 @@ fn endpoint_view(p: &ProbeReport, verbose: bool) -> EndpointView<'_> {
     }
 }
 
-fn discovery_view<'a>(d: &'a Discovery, probed: &'a [ProbeReport]) -> DiscoveryView<'a> {
+fn discovery_view<'a>(d: &'a Discovery, probed: &'a [EndpointResult]) -> DiscoveryView<'a> {
     DiscoveryView {
         domain: &d.domain,
         candidates: d
             .candidates
             .iter()
             .map(|c| {
-                let report = probed.iter().find(|p| p.endpoint == c.endpoint);
+                let report = probed.iter().find(|p| p.probe.endpoint == c.endpoint);
                 CandidateView {
                     host: &c.endpoint.host,
                     port: c.endpoint.port,
@@ -185,7 +185,7 @@ fn discovery_view<'a>(d: &'a Discovery, probed: &'a [ProbeReport]) -> DiscoveryV
                     source: c.source.as_str(),
                     detail: &c.detail,
                     probed: report.is_some(),
-                    category: report.and_then(|p| p.category).map(|c| c.as_str()),
+                    category: report.map(|p| p.category.as_str()),
                 }
             })
             .collect(),

@@ -45,7 +45,7 @@ pub fn label(report: &Report) -> String {
     let target = report.target.as_ref();
     target
         .and_then(|t| t.address.clone().or_else(|| t.user.clone()))
-        .or_else(|| report.best_endpoint().map(host_port))
+        .or_else(|| report.best_probe().map(host_port))
         .unwrap_or_else(|| "smtp".into())
 }
 
@@ -70,7 +70,7 @@ fn candidates_tried(report: &Report) -> Option<(usize, usize)> {
 
 /// Days left on a certificate that was accepted in a finished handshake.
 fn cert_days(report: &Report) -> Option<(i64, &str)> {
-    let p = report.best_endpoint()?;
+    let p = report.best_probe()?;
     let handshake_ok = p
         .stages
         .iter()
@@ -108,7 +108,7 @@ pub fn assess(
         ),
         _ if cat == Category::Ok => {
             let authenticated = report
-                .best_endpoint()
+                .best_probe()
                 .is_some_and(|p| matches!(p.outcome, Outcome::Authenticated { .. }));
             if authenticated {
                 (
@@ -138,7 +138,7 @@ pub fn assess(
             (state, format!("{who}: {cat}{what}"))
         }
     };
-    if let (Some((tried, total)), Some(best)) = (candidates_tried(report), report.best_endpoint()) {
+    if let (Some((tried, total)), Some(best)) = (candidates_tried(report), report.best_probe()) {
         text.push_str(&format!(
             "; best endpoint {} ({tried} of {total} candidates tried)",
             host_port(best)
@@ -192,7 +192,7 @@ pub fn perfdata(report: &Report, elapsed: Duration, th: Thresholds) -> String {
         "time={};;;0",
         secs(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX))
     )];
-    if let Some(p) = report.best_endpoint() {
+    if let Some(p) = report.best_probe() {
         for stage in [
             Stage::Connect,
             Stage::Greeting,
@@ -281,9 +281,11 @@ pub fn render_unknown(message: &str, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discovery::{Candidate, Source};
+    use crate::endpoint::{Endpoint, TlsMode};
     use crate::net::tls::{CertificateSummary, TlsInfo};
-    use crate::probe::{Endpoint, StageRecord, TlsMode};
-    use crate::report::Target;
+    use crate::probe::StageRecord;
+    use crate::report::{EndpointResult, Target};
     use crate::smtp::sasl::Mechanism;
 
     fn report(category: Category, days_left: i64) -> Report {
@@ -329,9 +331,16 @@ mod tests {
             cleartext_auth: false,
             implicit_tls_detected: false,
             user: None,
-            source: None,
-            source_detail: None,
-            category: None,
+        };
+        let probe = EndpointResult {
+            candidate: Candidate {
+                endpoint: probe.endpoint.clone(),
+                source: Source::Given,
+                detail: "--host".into(),
+            },
+            probe,
+            diagnoses: Vec::new(),
+            category,
         };
         Report {
             target: Some(Target {
@@ -400,8 +409,7 @@ mod tests {
         // authenticated. The line and perfdata must be the second's.
         let mut r = report(Category::Ok, 799);
         let mut good = r.endpoints.as_mut().unwrap().remove(0);
-        good.endpoint.host = "smtp.example.test".into();
-        good.category = Some(Category::Ok);
+        good.probe.endpoint.host = "smtp.example.test".into();
         let refused = ProbeReport {
             endpoint: Endpoint {
                 host: "mail.example.test".into(),
@@ -418,7 +426,11 @@ mod tests {
             tls: None,
             outcome: Outcome::NoCredentials,
             mechanism: None,
-            category: Some(Category::ConnectionRefused),
+            ..good.probe.clone()
+        };
+        let refused = EndpointResult {
+            probe: refused,
+            category: Category::ConnectionRefused,
             ..good.clone()
         };
         r.endpoints = Some(vec![refused, good]);

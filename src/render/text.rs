@@ -5,8 +5,9 @@
 
 use crate::diagnose::Severity;
 use crate::discovery::{Discovery, Source};
-use crate::probe::{Outcome, ProbeReport, TlsMode};
-use crate::report::Report;
+use crate::endpoint::TlsMode;
+use crate::probe::Outcome;
+use crate::report::{EndpointResult, Report};
 use std::io::{self, Write};
 
 struct Paint {
@@ -85,7 +86,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         .endpoints
         .iter()
         .flatten()
-        .find_map(|ep| match ep.outcome {
+        .find_map(|ep| match ep.probe.outcome {
             Outcome::Authenticated { mechanism } => Some(mechanism),
             _ => None,
         });
@@ -115,7 +116,7 @@ fn mode(tls: TlsMode) -> &'static str {
 /// Every candidate with its source and outcome, in discovery order.
 fn render_discovery(
     d: &Discovery,
-    probed: &[ProbeReport],
+    probed: &[EndpointResult],
     verbose: bool,
     p: &Paint,
     out: &mut dyn Write,
@@ -136,8 +137,8 @@ fn render_discovery(
     for (i, c) in d.candidates.iter().enumerate() {
         let outcome = match probed
             .iter()
-            .find(|r| r.endpoint == c.endpoint)
-            .and_then(|r| r.category)
+            .find(|r| r.probe.endpoint == c.endpoint)
+            .map(|r| r.category)
         {
             Some(cat) if cat.as_str() == "ok" => p.green("ok"),
             Some(cat) => p.red(cat.as_str()),
@@ -161,20 +162,21 @@ fn render_discovery(
 }
 
 fn render_endpoint(
-    ep: &ProbeReport,
+    result: &EndpointResult,
     verbose: bool,
     p: &Paint,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let ep = &result.probe;
     let mode = mode(ep.endpoint.tls);
     let host = if ep.endpoint.host.contains(':') {
         format!("[{}]", ep.endpoint.host)
     } else {
         ep.endpoint.host.clone()
     };
-    let source = match ep.source {
-        Some(s) if s != Source::Given => format!(" from {}", s.as_str()),
-        _ => String::new(),
+    let source = match result.candidate.source {
+        Source::Given => String::new(),
+        s => format!(" from {}", s.as_str()),
     };
     writeln!(
         out,
