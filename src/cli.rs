@@ -140,7 +140,7 @@ pub enum OAuthProvider {
 pub struct DemoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: FormatArg,
     /// Include the SMTP transcripts.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -179,6 +179,22 @@ pub enum MechanismArg {
     Xoauth2,
     #[value(name = "OAUTHBEARER", alias = "oauthbearer")]
     Oauthbearer,
+}
+
+/// `--format` of `explain`, `token` and `demo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+        }
+    }
 }
 
 /// `check --format`.
@@ -307,7 +323,7 @@ pub struct ExplainArgs {
     pub file: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Args)]
@@ -323,7 +339,7 @@ pub struct TokenArgs {
     pub token_stdin: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: FormatArg,
 }
 
 impl CheckArgs {

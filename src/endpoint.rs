@@ -22,6 +22,13 @@ impl TlsMode {
             TlsMode::None => "none",
         }
     }
+
+    /// The mode named by [`TlsMode::as_str`], in any case.
+    pub fn parse(s: &str) -> Option<TlsMode> {
+        [TlsMode::StartTls, TlsMode::Implicit, TlsMode::None]
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s))
+    }
 }
 
 /// Where to connect.

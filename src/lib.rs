@@ -7,6 +7,7 @@
 //! `commands` holds one module per subcommand.
 
 pub mod batch;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
@@ -28,7 +29,6 @@ pub mod smtp;
 pub mod stage;
 pub mod timefmt;
 
-pub use commands::check::{plan_check, CheckPlan, DEFAULT_AUTH_TIMEOUT, DEFAULT_TIMEOUT};
 pub use commands::explain::explain_bytes;
 pub use commands::token::token_report;
 

@@ -7,12 +7,12 @@
 //! warnings on stderr for batch and secret files readable by group or others.
 //! Everything is validated before the first connection is made.
 
-use crate::cli::{CheckArgs, MechanismArg, TlsArg};
-use crate::commands::check::{plan_check, CheckPlan};
+use crate::check::{plan_check, CheckConfig, CheckPlan};
 use crate::diagnose::Category;
+use crate::endpoint::TlsMode;
 use crate::error::Error;
 use crate::secret::{Credential, Secret};
-use clap::ValueEnum;
+use crate::smtp::sasl::Mechanism;
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -52,10 +52,39 @@ const SECRET_COLUMNS: [&str; 6] = [
 pub struct Account {
     /// Line of the batch file it came from (1-based).
     pub line: usize,
+    /// The row's settings over the command line's (`expect` column, else `--expect`, …).
+    pub config: CheckConfig,
     pub plan: CheckPlan,
     pub credential: Credential,
-    /// `expect` column, else `--expect`.
-    pub expect: Option<Category>,
+}
+
+/// What one row sets: each `Some` replaces the command line's value.
+#[derive(Debug, Default)]
+struct Row {
+    address: String,
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<TlsMode>,
+    user: Option<String>,
+    /// `Some(None)`: the row asks for `auto`.
+    mechanism: Option<Option<Mechanism>>,
+    expect: Option<Category>,
+}
+
+impl Row {
+    /// The account's settings: the row's columns over `defaults`.
+    fn over(self, defaults: &CheckConfig) -> CheckConfig {
+        CheckConfig {
+            address: Some(self.address),
+            host: self.host.or_else(|| defaults.host.clone()),
+            port: self.port.or(defaults.port),
+            tls: self.tls.or(defaults.tls),
+            user: self.user.or_else(|| defaults.user.clone()),
+            mechanism: self.mechanism.unwrap_or(defaults.mechanism),
+            expect: self.expect.or(defaults.expect),
+            ..defaults.clone()
+        }
+    }
 }
 
 /// A loaded batch: the accounts, and the warnings to print on stderr.
@@ -93,13 +122,13 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Format {
 }
 
 /// A raw row: its line and its non-empty fields.
-type Row = (usize, BTreeMap<String, String>);
+type Fields = (usize, BTreeMap<String, String>);
 
 fn err(path: &Path, line: usize, message: impl std::fmt::Display) -> Error {
     Error::usage(format!("{}:{line}: {message}", path.display()))
 }
 
-fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, Error> {
+fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Fields>, Error> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
@@ -157,7 +186,7 @@ fn line_at(bytes: &[u8], offset: u64) -> usize {
     line
 }
 
-fn parse_json_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, Error> {
+fn parse_json_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Fields>, Error> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| err(path, 0, format!("not UTF-8 text: {e}")))?;
     let mut rows = Vec::new();
@@ -204,7 +233,7 @@ fn mode_of(path: &Path) -> Option<u32> {
 
 /// Reads and validates the batch file; loads every secret. Command-line
 /// flags in `defaults` fill the columns a row leaves empty.
-pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
+pub fn load(path: &Path, defaults: &CheckConfig) -> Result<Batch, Error> {
     let read_err = |source| Error::Read {
         what: "batch file",
         path: path.display().to_string(),
@@ -268,22 +297,22 @@ pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
         };
 
         // The account's settings: the row's columns over the command line's flags.
-        let mut args = defaults.clone();
-        args.batch = None;
-        args.address = Some(address.to_string());
-        if let Some(h) = get("host") {
-            args.host = Some(h.to_string());
-        }
+        let mut row = Row {
+            address: address.to_string(),
+            host: get("host").map(str::to_string),
+            user: get("user").map(str::to_string),
+            ..Row::default()
+        };
         if let Some(p) = get("port") {
             let port = p
                 .parse::<u16>()
                 .ok()
                 .filter(|p| *p > 0)
                 .ok_or_else(|| err(path, line, format!("port {p:?} is not a port number")))?;
-            args.port = Some(port);
+            row.port = Some(port);
         }
         if let Some(t) = get("tls") {
-            args.tls = Some(TlsArg::from_str(t, true).map_err(|_| {
+            row.tls = Some(TlsMode::parse(t).ok_or_else(|| {
                 err(
                     path,
                     line,
@@ -291,31 +320,32 @@ pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
                 )
             })?);
         }
-        if let Some(u) = get("user") {
-            args.user = Some(u.to_string());
-        }
         if let Some(m) = get("mechanism") {
-            args.mechanism = MechanismArg::from_str(m, true).map_err(|_| {
-                err(
-                    path,
-                    line,
-                    format!(
-                        "mechanism {m:?}: use auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or OAUTHBEARER"
-                    ),
-                )
-            })?;
+            row.mechanism = Some(if m.eq_ignore_ascii_case("auto") {
+                None
+            } else {
+                Some(m.parse::<Mechanism>().map_err(|_| {
+                    err(
+                        path,
+                        line,
+                        format!(
+                            "mechanism {m:?}: use auto, PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or OAUTHBEARER"
+                        ),
+                    )
+                })?)
+            });
         }
-        let expect = match get("expect") {
-            Some(e) => Some(Category::parse(e).ok_or_else(|| {
+        if let Some(e) = get("expect") {
+            row.expect = Some(Category::parse(e).ok_or_else(|| {
                 err(
                     path,
                     line,
                     format!("expect {e:?} is not a category of CONTRACT.md"),
                 )
-            })?),
-            None => defaults.expect,
-        };
-        let plan = plan_check(&args).map_err(|e| err(path, line, e))?;
+            })?);
+        }
+        let config = row.over(defaults);
+        let plan = plan_check(&config).map_err(|e| err(path, line, e))?;
 
         // Exactly one secret.
         let given: Vec<&str> = SECRET_COLUMNS
@@ -391,9 +421,7 @@ pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
                 Secret::new(value.to_string())
             }
         };
-        let wants_token = plan
-            .mechanism
-            .is_some_and(crate::smtp::sasl::Mechanism::uses_token);
+        let wants_token = plan.mechanism.is_some_and(Mechanism::uses_token);
         let credential = if column.starts_with("token") || wants_token {
             Credential::Token(secret)
         } else {
@@ -416,9 +444,9 @@ pub fn load(path: &Path, defaults: &CheckArgs) -> Result<Batch, Error> {
         seen.insert(key, line);
         accounts.push(Account {
             line,
+            config,
             plan,
             credential,
-            expect,
         });
     }
     Ok(Batch { accounts, warnings })

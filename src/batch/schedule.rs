@@ -22,12 +22,11 @@
 //! secret goes to one endpoint unless `--all`).
 
 use super::input::Account;
-use crate::cli::CheckArgs;
-use crate::commands::check::{closeness, probe_options, Checking};
+use crate::check::{probe_options, Checking};
 use crate::diagnose::{Category, Diagnosis, Severity};
 use crate::endpoint::Endpoint;
 use crate::net::tls::TrustAnchors;
-use crate::report::Report;
+use crate::report::{closeness, Report};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -279,7 +278,6 @@ fn stopped_report(mut report: Report, key: &EndpointKey, why: &BackOff) -> (Repo
 /// all are done.
 pub fn spawn_all(
     accounts: Vec<Account>,
-    args: Arc<CheckArgs>,
     anchors: TrustAnchors,
     limits: Limits,
     tx: mpsc::UnboundedSender<Done>,
@@ -294,15 +292,9 @@ pub fn spawn_all(
             gate.wait_for(index);
             Queued { gate, index }
         });
-        let (jobs, gates, args, anchors, tx) = (
-            jobs.clone(),
-            gates.clone(),
-            args.clone(),
-            anchors.clone(),
-            tx.clone(),
-        );
+        let (jobs, gates, anchors, tx) = (jobs.clone(), gates.clone(), anchors.clone(), tx.clone());
         tokio::spawn(async move {
-            let done = run_one(index, account, &gates, &jobs, &args, anchors, limits).await;
+            let done = run_one(index, account, &gates, &jobs, anchors, limits).await;
             drop(queued);
             let _ = tx.send(done);
         });
@@ -317,18 +309,18 @@ async fn run_one(
     account: Account,
     gates: &Gates,
     jobs: &Semaphore,
-    args: &CheckArgs,
     anchors: TrustAnchors,
     limits: Limits,
 ) -> Done {
     let Account {
         line,
+        config,
         plan,
         credential,
-        expect,
     } = account;
-    let verbose = args.verbose;
-    let options = probe_options(args, &plan, Some(credential), anchors);
+    let verbose = config.verbose;
+    let expect = config.expect;
+    let options = probe_options(&config, &plan, Some(credential), anchors);
     let address = plan
         .target
         .address

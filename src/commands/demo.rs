@@ -2,7 +2,7 @@
 //! with the same code path as `check`.
 
 use super::write_report;
-use crate::cli::{ColorArg, DemoArgs};
+use crate::cli::{ColorArg, DemoArgs, FormatArg};
 use crate::demo::{self, Server};
 use crate::diagnose::{classify, primary_category};
 use crate::discovery::{Candidate, Source};
@@ -12,7 +12,6 @@ use crate::exit::ExitStatus;
 use crate::net::dns::HickoryDns;
 use crate::net::tls::TrustAnchors;
 use crate::probe::{self, ProbeOptions};
-use crate::render::Format;
 use crate::report::{EndpointResult, Report, Target};
 use crate::secret::{Credential, Secret};
 use std::io::Write;
@@ -76,7 +75,7 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         })?;
         let as_expected = report.category.as_str() == scenario.expect;
         all_as_expected &= as_expected;
-        if args.format == Format::Text {
+        if args.format == FormatArg::Text {
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
@@ -94,8 +93,8 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         }
         // JSON: one contract document per scenario (JSON Lines would need
         // compact output; pretty documents are separated by newlines).
-        write_report(&report, args.format, color)?;
-        if args.format == Format::Text && i + 1 < total {
+        write_report(&report, args.format.into(), color)?;
+        if args.format == FormatArg::Text && i + 1 < total {
             writeln!(std::io::stdout().lock())?;
         }
     }

@@ -81,6 +81,6 @@ pub fn run(args: &ExplainArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         }
     }
     let report = explain_bytes(&input);
-    write_report(&report, args.format, color)?;
+    write_report(&report, args.format.into(), color)?;
     Ok(report.exit_status())
 }

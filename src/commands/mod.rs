@@ -1,5 +1,6 @@
 //! One module per subcommand: argument checks, running, writing the report.
 
+pub mod batch;
 pub mod check;
 pub mod demo;
 pub mod explain;

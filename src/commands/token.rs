@@ -44,6 +44,6 @@ pub fn run(args: &TokenArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         ));
     };
     let report = token_report(&token, args.user.as_deref(), lint::unix_now());
-    write_report(&report, args.format, color)?;
+    write_report(&report, args.format.into(), color)?;
     Ok(report.exit_status())
 }

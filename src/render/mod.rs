@@ -10,7 +10,7 @@ use crate::report::Report;
 use std::io::{self, Write};
 
 /// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,

@@ -1,0 +1,213 @@
+//! Running a plan: discovery, then one probe at a time, then the verdict.
+//!
+//! Candidates are probed in discovery order until one authenticates or takes
+//! the secret (the server answered AUTH): the same secret is never sent to a
+//! second endpoint unless `--all` asks for it (no lockouts). The report's
+//! verdict is that of the best endpoint (see [`closeness`]).
+
+use super::plan::CheckPlan;
+use crate::diagnose::{classify, primary_category, Category, Observation, Signal};
+use crate::discovery::{self, hostcheck, Candidate, Discovery, Source};
+use crate::endpoint::Endpoint;
+use crate::net::dns::Dns;
+use crate::net::{DnsFailure, ProbeError};
+use crate::probe::{self, Outcome, ProbeOptions, ProbeReport};
+use crate::report::{closeness, EndpointResult, Report};
+use std::time::{Duration, Instant};
+
+/// True when the endpoint is the right one to judge the account by: it
+/// authenticated, was healthy up to AUTH without a secret, or took the secret.
+fn answered_auth(r: &ProbeReport) -> bool {
+    matches!(
+        r.outcome,
+        Outcome::Authenticated { .. } | Outcome::NoCredentials
+    ) || r.mechanism.is_some()
+}
+
+fn dns_timed_out(r: &ProbeReport) -> bool {
+    matches!(
+        r.outcome,
+        Outcome::Failed(ProbeError::Resolve {
+            failure: DnsFailure::Timeout,
+            ..
+        })
+    )
+}
+
+/// Observations of one probe, with discovery's context added to DNS failures.
+fn observe(r: &ProbeReport, c: &Candidate, discovery: Option<&Discovery>) -> Vec<Observation> {
+    let mut observations = crate::diagnose::observe(r);
+    if c.source == Source::Guess {
+        for o in &mut observations {
+            if matches!(
+                o.signal,
+                Signal::DnsNotFound | Signal::DnsFailure | Signal::DnsNoRecords
+            ) {
+                let mut detail = format!(
+                    "{} was a guess from the address's domain; pass --host",
+                    r.endpoint.host
+                );
+                if let Some(d) = discovery.filter(|d| d.domain_missing) {
+                    detail = format!(
+                        "the domain {} itself does not exist in DNS (NXDOMAIN): check the address; {detail}",
+                        d.domain
+                    );
+                }
+                o.detail = Some(detail);
+            }
+        }
+    }
+    observations
+}
+
+/// The candidates of a plan: `--host` alone (with its warnings), or discovery.
+async fn plan_candidates(
+    plan: &CheckPlan,
+    dns: &dyn Dns,
+) -> (Vec<Candidate>, Option<Discovery>, Vec<Observation>) {
+    let Some(domain) = &plan.domain else {
+        let given = Candidate {
+            endpoint: plan.endpoint.clone(),
+            source: Source::Given,
+            detail: "--host".into(),
+        };
+        return (vec![given], None, hostcheck::check(&plan.endpoint));
+    };
+    let mut d = discovery::candidates(domain, plan.overrides, dns).await;
+    if plan.source != Source::Guess && d.candidates.iter().all(|c| c.source == Source::Guess) {
+        // The plan knew better without DNS (`--oauth microsoft` for a custom domain).
+        d.candidates = vec![Candidate {
+            endpoint: plan.endpoint.clone(),
+            source: plan.source,
+            detail: "Microsoft 365 (--oauth microsoft)".into(),
+        }];
+    }
+    let warnings = d.observations.clone();
+    (d.candidates.clone(), Some(d), warnings)
+}
+
+/// One check under way: discovery done, candidates probed one at a time.
+///
+/// [`check_plan`] drives it straight through; batch runs drive it themselves,
+/// so that they can wait for the slot of the endpoint each probe is about to
+/// connect to (src/batch/schedule.rs).
+pub struct Checking {
+    plan: CheckPlan,
+    candidates: Vec<Candidate>,
+    discovery: Option<Discovery>,
+    warnings: Vec<Observation>,
+    reports: Vec<EndpointResult>,
+    observations: Vec<Vec<Observation>>,
+    next: usize,
+    stopped: bool,
+    /// Time spent discovering and probing (not waiting for a batch slot).
+    busy: Duration,
+}
+
+impl Checking {
+    /// Finds the candidates (discovery without `--host`).
+    pub async fn discover(plan: CheckPlan, dns: &dyn Dns) -> Checking {
+        let started = Instant::now();
+        let (candidates, discovery, warnings) = plan_candidates(&plan, dns).await;
+        Checking {
+            plan,
+            candidates,
+            discovery,
+            warnings,
+            reports: Vec::new(),
+            observations: Vec::new(),
+            next: 0,
+            stopped: false,
+            busy: started.elapsed(),
+        }
+    }
+
+    /// The endpoint the next probe connects to, or `None` when the check is
+    /// done: `--dry-run`, no candidates left, an earlier one answered AUTH
+    /// (without `--all`), or the resolver timed out (the rest would too).
+    pub fn next_endpoint(&self) -> Option<&Endpoint> {
+        if self.stopped || self.plan.dry_run {
+            return None;
+        }
+        let c = self.candidates.get(self.next)?;
+        let needs_dns = !probe::is_ip_literal(&c.endpoint.host);
+        if needs_dns && self.reports.iter().any(|r| dns_timed_out(&r.probe)) {
+            return None;
+        }
+        Some(&c.endpoint)
+    }
+
+    /// Probes [`Checking::next_endpoint`]; returns that endpoint's category
+    /// (`None` when the check was already done).
+    pub async fn probe_next(&mut self, options: &ProbeOptions) -> Option<Category> {
+        self.next_endpoint()?;
+        let started = Instant::now();
+        let c = &self.candidates[self.next];
+        self.next += 1;
+        let r = probe::probe(&c.endpoint, options).await;
+        let obs = observe(&r, c, self.discovery.as_ref());
+        let diagnoses = classify(&obs);
+        let category = primary_category(&diagnoses);
+        if answered_auth(&r) && !self.plan.all {
+            self.stopped = true;
+        }
+        self.reports.push(EndpointResult {
+            candidate: c.clone(),
+            probe: r,
+            diagnoses,
+            category,
+        });
+        self.observations.push(obs);
+        self.busy += started.elapsed();
+        Some(category)
+    }
+
+    /// The evidence of the last probe's primary diagnosis (the reply that
+    /// decided it), for batch back-off messages.
+    pub fn last_evidence(&self) -> Option<String> {
+        self.reports.last()?.diagnoses.first()?.evidence.clone()
+    }
+
+    /// How many endpoints were probed so far.
+    pub fn probed(&self) -> usize {
+        self.reports.len()
+    }
+
+    /// The verdict: the best endpoint's diagnoses plus discovery's warnings;
+    /// also the time spent discovering and probing.
+    pub fn finish(self, verbose: bool) -> (Report, Duration) {
+        let best = self
+            .reports
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, r)| (closeness(r.category), *i))
+            .map(|(i, _)| i);
+        let mut all = best
+            .map(|i| self.observations[i].clone())
+            .unwrap_or_default();
+        all.extend(self.warnings);
+        let diagnoses = classify(&all);
+        let category = primary_category(&diagnoses);
+        let report = Report {
+            target: Some(self.plan.target),
+            endpoints: Some(self.reports),
+            discovery: self.discovery,
+            diagnoses,
+            category,
+            verbose,
+        };
+        (report, self.busy)
+    }
+}
+
+/// Discovers (without `--host`), probes the candidates in order and
+/// diagnoses the best endpoint; also returns the time the check took.
+pub async fn check_plan(
+    plan: CheckPlan,
+    options: &ProbeOptions,
+    verbose: bool,
+) -> (Report, Duration) {
+    let mut checking = Checking::discover(plan, options.dns.as_ref()).await;
+    while checking.probe_next(options).await.is_some() {}
+    checking.finish(verbose)
+}
