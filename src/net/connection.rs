@@ -4,6 +4,12 @@
 //! and every read runs under its stage's deadline, so an endless or dripping
 //! server ends in a `ProbeError` with flat memory. Every line in or out goes to
 //! the `Transcript`, which scrubs secrets.
+//!
+//! `Connection` is generic over its stream, so the unit tests below drive it
+//! over `tokio::io::duplex` (chunked replies, over-long lines, STARTTLS); the
+//! probe uses it over [`Stream`]. The stream comes back out only through
+//! [`Connection::into_tls`], which refuses when any byte is buffered (RFC 3207
+//! §5): the rule is enforced by the type, not left to the caller.
 
 use super::{with_timeout, ProbeError, Transcript};
 use crate::smtp::{Command, Reply, ReplyError, ReplyParser};
@@ -66,16 +72,24 @@ impl AsyncWrite for Stream {
 }
 
 /// An SMTP connection with its read buffer and transcript.
-pub struct Connection {
-    stream: Stream,
+pub struct Connection<S = Stream> {
+    stream: S,
     buf: Vec<u8>,
     /// Bytes received during the current read (for "slow drip" reports).
     stage_bytes: usize,
     pub transcript: Transcript,
 }
 
-impl Connection {
-    pub fn new(stream: Stream, transcript: Transcript) -> Connection {
+/// [`Connection::into_tls`] refused: bytes arrived after the reply to
+/// `STARTTLS` and before the handshake.
+pub struct Injected {
+    /// [`ProbeError::StartTlsInjection`] with the (scrubbed, cut) bytes.
+    pub error: ProbeError,
+    pub transcript: Transcript,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    pub fn new(stream: S, transcript: Transcript) -> Connection<S> {
         Connection {
             stream,
             buf: Vec::with_capacity(1024),
@@ -84,15 +98,29 @@ impl Connection {
         }
     }
 
-    /// Bytes received but not yet consumed as reply lines.
-    pub fn buffered(&self) -> &[u8] {
-        &self.buf
+    /// Gives back the stream for a TLS handshake (after `220` to `STARTTLS`,
+    /// or to test whether a silent port speaks TLS), with the transcript.
+    ///
+    /// RFC 3207 §5: any byte already buffered was sent before the handshake,
+    /// in plaintext, and would be read as if it came over TLS; a man in the
+    /// middle can inject commands' replies that way (CVE-2011-0411 and its
+    /// many successors). So this consumes the connection and refuses.
+    pub fn into_tls(self) -> Result<(S, Transcript), Box<Injected>> {
+        if self.buf.is_empty() {
+            return Ok((self.stream, self.transcript));
+        }
+        let shown = &self.buf[..self.buf.len().min(200)];
+        let injected = self.transcript.scrub(&String::from_utf8_lossy(shown));
+        Err(Box::new(Injected {
+            error: ProbeError::StartTlsInjection { injected },
+            transcript: self.transcript,
+        }))
     }
 
-    /// Gives back the socket, e.g. for the TLS upgrade. The caller must have
-    /// checked that nothing is buffered (RFC 3207 §5).
-    pub fn into_parts(self) -> (Stream, Transcript) {
-        (self.stream, self.transcript)
+    /// Closes the connection without `QUIT` (the server waits for TLS, or
+    /// the verdict is known); keeps the transcript.
+    pub fn into_transcript(self) -> Transcript {
+        self.transcript
     }
 
     /// Reads one complete reply within `deadline`.
@@ -243,5 +271,202 @@ fn truncate(s: &str, max: usize) -> String {
         s.to_string()
     } else {
         s.chars().take(max).collect::<String>() + "…"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::{Redactor, Secret};
+    use tokio::io::{duplex, DuplexStream};
+
+    const T: Duration = Duration::from_secs(5);
+
+    /// A connection over an in-memory pipe, and the server's end of it.
+    fn pair() -> (Connection<DuplexStream>, DuplexStream) {
+        let (client, server) = duplex(64 * 1024);
+        (Connection::new(client, Transcript::default()), server)
+    }
+
+    #[tokio::test]
+    async fn a_reply_split_across_reads_is_one_reply() {
+        let (mut conn, mut server) = pair();
+        let writer = tokio::spawn(async move {
+            for chunk in [
+                "250-smtp.exa",
+                "mple.test\r\n250-AUTH PL",
+                "AIN\r",
+                "\n250 OK\r\n",
+            ] {
+                server.write_all(chunk.as_bytes()).await.unwrap();
+                server.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            server
+        });
+        let reply = conn.read_reply(Stage::Ehlo, T).await.unwrap();
+        assert_eq!(reply.code, 250);
+        assert_eq!(reply.lines, ["smtp.example.test", "AUTH PLAIN", "OK"]);
+        assert_eq!(
+            conn.transcript.lines(),
+            ["S: 250-smtp.example.test", "S: 250-AUTH PLAIN", "S: 250 OK"]
+        );
+        drop(writer.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn two_replies_in_one_read_stay_apart() {
+        let (mut conn, mut server) = pair();
+        server
+            .write_all(b"220 ready\r\n250 second\r\n")
+            .await
+            .unwrap();
+        assert_eq!(conn.read_reply(Stage::Greeting, T).await.unwrap().code, 220);
+        assert_eq!(conn.read_reply(Stage::Ehlo, T).await.unwrap().code, 250);
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_is_refused_with_flat_memory() {
+        let (mut conn, mut server) = pair();
+        let writer = tokio::spawn(async move {
+            let junk = [b'x'; 1024];
+            // Far more than the limit, and no newline ever.
+            for _ in 0..64 {
+                if server.write_all(&junk).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let e = conn.read_reply(Stage::Greeting, T).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ProbeError::LineTooLong {
+                    stage: Stage::Greeting,
+                    limit: MAX_LINE_BYTES
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            conn.buf.len() <= MAX_LINE_BYTES + 4096,
+            "{}",
+            conn.buf.len()
+        );
+        drop(conn);
+        writer.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_line_at_the_limit_is_accepted() {
+        let (mut conn, mut server) = pair();
+        let text = "x".repeat(MAX_LINE_BYTES - 6);
+        server
+            .write_all(format!("250 {text}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let reply = conn.read_reply(Stage::Ehlo, T).await.unwrap();
+        assert_eq!(reply.lines[0].len(), text.len());
+    }
+
+    #[tokio::test]
+    async fn a_close_mid_reply_keeps_the_partial_line() {
+        let (mut conn, mut server) = pair();
+        server.write_all(b"250-first\r\n250 half").await.unwrap();
+        drop(server);
+        let e = conn.read_reply(Stage::Ehlo, T).await.unwrap_err();
+        match e {
+            ProbeError::ConnectionClosed { stage, partial } => {
+                assert_eq!(stage, Stage::Ehlo);
+                assert_eq!(partial.as_deref(), Some("250 half"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_with_the_bytes_it_sent() {
+        let (mut conn, mut server) = pair();
+        server.write_all(b"250-drip\r\n").await.unwrap();
+        let e = conn
+            .read_reply(Stage::Ehlo, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        match e {
+            ProbeError::Timeout { bytes_seen, .. } => assert_eq!(bytes_seen, 10),
+            other => panic!("{other:?}"),
+        }
+        drop(server);
+    }
+
+    #[tokio::test]
+    async fn commands_go_out_with_crlf_and_the_transcript_is_redacted() {
+        let (client, mut server) = duplex(4096);
+        let secret = Secret::new("hunter2".into());
+        let redactor = Redactor::new("alice", &secret, "smtp.example.test", 587);
+        let mut conn = Connection::new(client, Transcript::new(redactor));
+        // A server that echoes what it got must not put it in the transcript.
+        server.write_all(b"535 no: hunter2\r\n").await.unwrap();
+        let reply = conn
+            .command(
+                Stage::Auth,
+                &Command::AuthResponse(crate::smtp::sasl::b64(b"hunter2")),
+                T,
+            )
+            .await
+            .unwrap();
+        assert_eq!(reply.code, 535);
+        let mut wire = vec![0u8; 64];
+        let n = server.read(&mut wire).await.unwrap();
+        assert_eq!(&wire[..n], b"aHVudGVyMg==\r\n");
+        let transcript = conn.transcript.lines().join("\n");
+        assert!(
+            !transcript.contains("aHVudGVyMg") && !transcript.contains("hunter2"),
+            "{transcript}"
+        );
+    }
+
+    #[tokio::test]
+    async fn into_tls_refuses_bytes_sent_before_the_handshake() {
+        // RFC 3207 §5: a reply pipelined after `220` would be read as if it
+        // had come over TLS.
+        let (mut conn, mut server) = pair();
+        server
+            .write_all(b"220 go ahead\r\n250-INJECTED\r\n")
+            .await
+            .unwrap();
+        let reply = conn.command(Stage::StartTls, &Command::StartTls, T).await;
+        assert_eq!(reply.unwrap().code, 220);
+        let Err(refused) = conn.into_tls() else {
+            panic!("buffered bytes must not survive STARTTLS")
+        };
+        match refused.error {
+            ProbeError::StartTlsInjection { injected } => {
+                assert_eq!(injected, "250-INJECTED\r\n");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(refused
+            .transcript
+            .lines()
+            .contains(&"S: 220 go ahead".to_string()));
+    }
+
+    #[tokio::test]
+    async fn into_tls_hands_over_a_clean_stream() {
+        let (mut conn, mut server) = pair();
+        server.write_all(b"220 go ahead\r\n").await.unwrap();
+        conn.command(Stage::StartTls, &Command::StartTls, T)
+            .await
+            .unwrap();
+        let Ok((mut stream, transcript)) = conn.into_tls() else {
+            panic!("nothing was buffered")
+        };
+        assert_eq!(transcript.lines(), ["C: STARTTLS", "S: 220 go ahead"]);
+        // What the server sends next reaches the new owner, whole.
+        server.write_all(b"\x16\x03\x01").await.unwrap();
+        let mut first = [0u8; 3];
+        stream.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"\x16\x03\x01");
     }
 }

@@ -70,7 +70,7 @@ pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
         }
     };
     let transcript = match s.conn.take() {
-        Some(c) => c.into_parts().1,
+        Some(c) => c.into_transcript(),
         None => s.transcript.take().unwrap_or_default(),
     };
     // Replies can echo what we sent (a server quoting the AUTH payload): scrub.
@@ -249,16 +249,14 @@ impl Session<'_> {
                 // RFC 3207 §5: anything buffered now was sent before the
                 // handshake and could be injected by a man in the middle.
                 let conn = self.conn.take().expect("open");
-                if !conn.buffered().is_empty() {
-                    let injected = conn.transcript.scrub(&String::from_utf8_lossy(
-                        &conn.buffered()[..conn.buffered().len().min(200)],
-                    ));
-                    let (_, transcript) = conn.into_parts();
-                    self.transcript = Some(transcript);
-                    self.fail_last();
-                    return Outcome::Failed(ProbeError::StartTlsInjection { injected });
-                }
-                let (stream, mut transcript) = conn.into_parts();
+                let (stream, mut transcript) = match conn.into_tls() {
+                    Ok(parts) => parts,
+                    Err(refused) => {
+                        self.transcript = Some(refused.transcript);
+                        self.fail_last();
+                        return Outcome::Failed(refused.error);
+                    }
+                };
                 let Stream::Plain(tcp) = stream else {
                     unreachable!("STARTTLS only runs on a plain stream")
                 };
@@ -369,8 +367,17 @@ impl Session<'_> {
     /// After a silent greeting: does this port answer a TLS ClientHello?
     async fn sniff_implicit_tls(&mut self, budget: Duration) {
         let Some(conn) = self.conn.take() else { return };
-        let (stream, transcript) = conn.into_parts();
-        self.transcript = Some(transcript);
+        let stream = match conn.into_tls() {
+            Ok((stream, transcript)) => {
+                self.transcript = Some(transcript);
+                stream
+            }
+            Err(refused) => {
+                // Bytes arrived after all: not a port waiting for TLS.
+                self.transcript = Some(refused.transcript);
+                return;
+            }
+        };
         let Stream::Plain(tcp) = stream else { return };
         let host = bare_host(&self.endpoint.host).to_string();
         let anchors = self.opts.anchors.clone();
