@@ -1,26 +1,47 @@
 //! Command-line definitions (clap derive). Doc comments are the help text.
 //!
 //! Guidelines: every flag has a one-line `///` summary; secrets never come
-//! from a flag value (CONTRACT.md "Secrets"); defaults are stated in help.
+//! from a flag value (only files, stdin, the environment or the prompt);
+//! defaults are stated in help. The help texts here are also the man pages'
+//! EXAMPLES, NOTES and EXIT STATUS sections (src/commands/shell.rs).
 
 use crate::diagnose::Category;
 use crate::render::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// The exit-code table (CONTRACT.md), shown in `--help`. A macro so that
-/// clap's `after_long_help` can `concat!` it with the examples.
+/// The exit-code table (docs/exit-codes.md), shown in `--help`. A macro so
+/// that clap's `after_long_help` can `concat!` it with the examples.
 macro_rules! exit_codes {
     () => {
         "Exit codes:
   0  healthy (warnings allowed)
   1  a problem: protocol-error or other
-  2  usage error, or smtp-doctor could not do its job
+  2  usage error (no secret given, an empty secret source), or smtp-doctor could not do its job
   3  unreachable: DNS, connect, greeting
   4  TLS: mode mismatch, certificate, handshake, STARTTLS missing or required
-  5  credentials: the secret or user name must change
+  5  credentials or account: the secret or user name must change, or the account must be
+     unlocked or verified in a browser (wrong-credentials, app-password-required,
+     account-action-required, username-format, oauth-token-invalid)
   6  account or server policy: an administrator must change a setting
-  7  temporary: try again later"
+  7  temporary: try again later
+
+Every category, its exit code and what it means: `man smtp-doctor` (CATEGORIES) or
+docs/exit-codes.md in the source (https://github.com/smtp-doctor/smtp-doctor/blob/main/docs/exit-codes.md)."
+    };
+}
+
+/// Where `check` takes the secret from; shown in `check --help`.
+macro_rules! secrets_help {
+    () => {
+        "Secrets: the password comes from --password-file PATH (first line), --password-stdin,
+the environment variable SMTP_DOCTOR_PASSWORD, or, when none is given and standard input
+and standard error are a terminal, a no-echo prompt (\"Password for USER:\"). An OAuth
+access token comes from --token-file PATH, --token-stdin or SMTP_DOCTOR_TOKEN (a token
+wins over a password). No flag takes a secret on the command line. A source that is
+present but empty (an empty variable, an empty file, empty standard input, an empty
+answer to the prompt) is a usage error (exit 2), and so is a secret piped on standard
+input without --password-stdin or --token-stdin."
     };
 }
 
@@ -98,11 +119,15 @@ pub enum ColorArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Connect, start TLS and log in (never sends a message), then diagnose.
-    #[command(after_long_help = concat!(check_examples!(), "\n\n", batch_help!(), "\n\n", exit_codes!()))]
+    #[command(after_long_help = concat!(check_examples!(), "\n\n", secrets_help!(), "\n\n", batch_help!(), "\n\n", exit_codes!()))]
     Check(Box<CheckArgs>),
     /// Diagnose a pasted error message, log or transcript, offline.
     #[command(
-        after_long_help = "Examples:\n  smtp-doctor explain ticket.txt\n  pbpaste | smtp-doctor explain --format json\n\nThe exit code is that of the category found (0 when the text shows success)."
+        after_long_help = concat!(
+            "Examples:\n  smtp-doctor explain ticket.txt\n  pbpaste | smtp-doctor explain --format json\n\n",
+            "The exit code is that of the category found (0 when the text shows success).\n\n",
+            exit_codes!()
+        )
     )]
     Explain(ExplainArgs),
     /// Lint an OAuth access token (or a whole XOAUTH2 string) offline, without using it.
@@ -114,7 +139,7 @@ pub enum Command {
     Token(TokenArgs),
     /// Run the live check against built-in loopback servers that replay real provider replies.
     #[command(
-        after_long_help = "Starts four SMTP servers on 127.0.0.1 (a Gmail account that needs an app password, a Microsoft 365 tenant with SMTP AUTH disabled, a STARTTLS port spoken to with implicit TLS, and a healthy server) and checks each with the same code as `check`. No account and no network needed."
+        after_long_help = "Starts four SMTP servers on 127.0.0.1 (a Gmail account that needs an app password, a Microsoft 365 tenant with SMTP AUTH disabled, a STARTTLS port spoken to with implicit TLS, and a healthy server) and checks each with the same code as `check`. No account and no network needed.\n\nWith --format json the output is JSON Lines: four v1 documents, one per line, in the order above."
     )]
     Demo(DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -122,11 +147,21 @@ pub enum Command {
         after_long_help = "Examples:\n  smtp-doctor completions bash > /etc/bash_completion.d/smtp-doctor\n  smtp-doctor completions zsh > \"${fpath[1]}/_smtp-doctor\"\n  smtp-doctor completions fish > ~/.config/fish/completions/smtp-doctor.fish"
     )]
     Completions(CompletionsArgs),
-    /// Print the manual page (roff) to standard output.
+    /// Print a manual page (roff): smtp-doctor(1), or smtp-doctor-COMMAND(1); --dir writes them all.
     #[command(
-        after_long_help = "Example:\n  smtp-doctor man > /usr/local/share/man/man1/smtp-doctor.1 && man smtp-doctor"
+        after_long_help = "Examples:\n  smtp-doctor man --dir /usr/local/share/man/man1 && man smtp-doctor\n  smtp-doctor man check | man -l -"
     )]
-    Man,
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (smtp-doctor-COMMAND(1)) [default: the smtp-doctor(1) page].
+    #[arg(value_name = "COMMAND", value_parser = ["check", "explain", "token", "demo", "completions", "man"])]
+    pub command: Option<String>,
+    /// Write every page (smtp-doctor.1 and smtp-doctor-COMMAND.1) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `--oauth`: whose identity platform signs in for `check`.
@@ -138,7 +173,7 @@ pub enum OAuthProvider {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output format.
+    /// Output format (json: JSON Lines, one v1 document per scenario on its own line).
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
     /// Include the SMTP transcripts.

@@ -1,7 +1,12 @@
-//! Where secrets come from (CONTRACT.md "Secrets"), in this order:
-//! `--password-file`, `--password-stdin`, `SMTP_DOCTOR_PASSWORD`, a no-echo
-//! prompt on a TTY; tokens likewise with `--token-file`, `--token-stdin`,
-//! `SMTP_DOCTOR_TOKEN`. A token, when given, wins over a password.
+//! Where secrets come from, in this order: `--password-file`,
+//! `--password-stdin`, `SMTP_DOCTOR_PASSWORD`, a no-echo prompt on a TTY;
+//! tokens likewise with `--token-file`, `--token-stdin`, `SMTP_DOCTOR_TOKEN`.
+//! A token, when given, wins over a password.
+//!
+//! A source that is present but empty (an empty variable, an empty file, empty
+//! standard input, an empty answer to the prompt) is a usage error naming it,
+//! never a silent skip: a typo must not turn into "login not tested". So is a
+//! secret piped on standard input without `--password-stdin`/`--token-stdin`.
 
 use crate::error::Error;
 use crate::secret::{Credential, Secret};
@@ -21,6 +26,8 @@ pub struct Sources<'a> {
     pub prompt_for: Option<&'a str>,
     /// `--mechanism` names an OAuth mechanism: a plain secret is a token.
     pub wants_token: bool,
+    /// Only token sources exist (`smtp-doctor token`): errors name those.
+    pub tokens_only: bool,
 }
 
 /// The credential to use, or `None` when no secret was supplied anywhere.
@@ -44,30 +51,96 @@ pub fn load(src: &Sources<'_>) -> Result<Option<Credential>, Error> {
     if src.password_stdin {
         return Ok(Some(as_kind(read_stdin("--password-stdin")?)));
     }
-    if let Some(t) = env_secret(TOKEN_ENV) {
+    if let Some(t) = env_secret(TOKEN_ENV)? {
         return Ok(Some(Credential::Token(t)));
     }
-    if let Some(p) = env_secret(PASSWORD_ENV) {
+    if let Some(p) = env_secret(PASSWORD_ENV)? {
         return Ok(Some(as_kind(p)));
+    }
+    if let Some(piped) = stdin_is_piped() {
+        // Without this, `printf %s "$PW" | smtp-doctor check …` would run
+        // without a secret and the password would be silently dropped.
+        let flag = if src.wants_token || src.tokens_only {
+            "--token-stdin"
+        } else {
+            "--password-stdin"
+        };
+        return Err(Error::usage_hint(
+            format!("standard input is {piped}, but it is read only with {flag}"),
+            format!(
+                "add {flag} to read the secret from it, or run without redirecting standard input"
+            ),
+        ));
     }
     if let Some(user) = src.prompt_for {
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             let pw = rpassword::prompt_password(format!("Password for {user}: ")).map_err(|e| {
                 Error::usage(format!("cannot read the password from the terminal: {e}"))
             })?;
-            if !pw.is_empty() {
-                return Ok(Some(as_kind(Secret::new(pw))));
+            if pw.is_empty() {
+                return Err(Error::usage_hint(
+                    "the password typed at the prompt is empty",
+                    "type the password, or give it with --password-file or SMTP_DOCTOR_PASSWORD",
+                ));
             }
+            return Ok(Some(as_kind(Secret::new(pw))));
         }
     }
     Ok(None)
 }
 
-fn env_secret(name: &str) -> Option<Secret> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(Secret::new)
+/// The places [`load`] looked, for the "no secret" error: what a user needs
+/// to see to find the typo.
+pub fn looked_at(src: &Sources<'_>) -> String {
+    let prompt = if src.prompt_for.is_none() {
+        "no prompt (no user name)"
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        "the terminal prompt"
+    } else {
+        "no prompt (standard input or standard error is not a terminal)"
+    };
+    format!(
+        "--password-file, --password-stdin, --token-file, --token-stdin (none given), \
+         {PASSWORD_ENV} and {TOKEN_ENV} (not set), {prompt}"
+    )
+}
+
+/// A secret from the environment variable `name`: `None` when it is not
+/// set, an error when it is set but empty (a typo in the assignment must not
+/// become an unauthenticated check).
+fn env_secret(name: &str) -> Result<Option<Secret>, Error> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Err(Error::usage_hint(
+            format!("{name} is set but empty"),
+            format!("put the secret in {name}, or unset it (`unset {name}`)"),
+        )),
+        Some(v) => match v.into_string() {
+            Ok(s) => Ok(Some(Secret::new(s))),
+            Err(_) => Err(Error::usage(format!("{name} is not valid UTF-8"))),
+        },
+    }
+}
+
+/// `Some("a pipe")` / `Some("a file")` when standard input carries data that
+/// could be a secret: a pipe, or a non-empty regular file (`< pw.txt`). A
+/// terminal, `/dev/null` and a closed stdin are `None`.
+fn stdin_is_piped() -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::FileTypeExt;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let meta = std::fs::File::from(fd).metadata().ok()?;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return Some("a pipe");
+        }
+        if kind.is_file() && meta.len() > 0 {
+            return Some("a file");
+        }
+    }
+    None
 }
 
 /// Warns on stderr when a secret file can be read by group or others.

@@ -1,4 +1,4 @@
-//! Process exit statuses (CONTRACT.md "Exit codes"): the only place with the numbers.
+//! Process exit statuses (docs/exit-codes.md): the only place with the numbers.
 
 /// What the process reports to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

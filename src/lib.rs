@@ -46,7 +46,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Explain(args) => commands::explain::run(&args, cli.color),
         Command::Demo(args) => commands::demo::run(&args, cli.color),
         Command::Completions(args) => commands::shell::completions(args.shell),
-        Command::Man => commands::shell::man(),
+        Command::Man(args) => commands::shell::man(&args),
         Command::Token(args) => commands::token::run(&args, cli.color),
     };
     match result {

@@ -65,6 +65,22 @@ fn long_help_has_examples_and_exit_codes_short_help_stays_short() {
     for sub in ["check", "explain", "demo", "completions", "man"] {
         assert!(top.contains(sub), "--help lists {sub}");
     }
+    // Where the secret comes from, and where every category is explained.
+    for needle in [
+        "SMTP_DOCTOR_PASSWORD",
+        "SMTP_DOCTOR_TOKEN",
+        "no-echo prompt",
+        "docs/exit-codes.md",
+        "account-action-required",
+    ] {
+        assert!(long.contains(needle), "check --help lacks {needle}: {long}");
+    }
+    for args in [&["--help"][..], &["explain", "--help"]] {
+        let help = run(args).stdout;
+        assert!(help.contains("docs/exit-codes.md"), "{args:?}: {help}");
+    }
+    let demo = run(&["demo", "--help"]).stdout;
+    assert!(demo.contains("JSON Lines"), "{demo}");
 }
 
 #[test]
@@ -113,22 +129,80 @@ fn completions_cover_every_flag_for_each_shell() {
 }
 
 #[test]
-fn man_page_documents_every_subcommand_and_flag() {
-    let out = run(&["man"]);
-    assert_eq!(out.code, 0);
-    let page = &out.stdout;
-    assert!(
-        page.starts_with(".ie") || page.contains(".TH"),
-        "roff header"
-    );
-    for sub in ["check", "explain", "demo"] {
+fn man_pages_document_every_subcommand_and_flag_one_name_each() {
+    let top = run(&["man"]);
+    assert_eq!(top.code, 0);
+    assert_eq!(top.stdout.matches(".TH ").count(), 1, "{}", top.stdout);
+    assert!(top.stdout.contains(".TH SMTP-DOCTOR 1"), "{}", top.stdout);
+    let mut all = top.stdout.clone();
+    for sub in ["check", "explain", "token", "demo", "completions", "man"] {
+        // The top page lists each command by a page that exists.
         assert!(
-            page.contains(&format!("smtp\\-doctor\\-{sub}")),
-            "man lacks {sub}"
+            top.stdout.contains(&format!("smtp\\-doctor\\-{sub}(1)")),
+            "smtp-doctor(1) lacks {sub}"
         );
+        let page = run(&["man", sub]);
+        assert_eq!(page.code, 0, "{}", page.context());
+        let roff = &page.stdout;
+        assert_eq!(roff.matches(".SH NAME").count(), 1, "{sub}: {roff}");
+        assert!(
+            roff.contains(".SH \"SEE ALSO\"\n.BR smtp\\-doctor (1)"),
+            "{sub}: {roff}"
+        );
+        all.push_str(roff);
     }
+    assert_eq!(top.stdout.matches(".SH NAME").count(), 1);
     for f in all_long_flags() {
-        assert!(page.contains(&f.replace('-', "\\-")), "man lacks {f}");
+        assert!(all.contains(&f.replace('-', "\\-")), "man lacks {f}");
+    }
+    // Examples are kept as typed (no-fill), not reflowed into prose.
+    let check = run(&["man", "check"]).stdout;
+    assert!(
+        check.contains(".SH EXAMPLES\n.PP\n.RS 4\n.nf\nSMTP_DOCTOR_PASSWORD="),
+        "{check}"
+    );
+    for needle in [
+        "SMTP_DOCTOR_PASSWORD",
+        "SMTP_DOCTOR_TOKEN",
+        "prompt",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(check.contains(needle), "check(1) lacks {needle}");
+    }
+    // Every category with its exit code.
+    assert!(top.stdout.contains(".SH CATEGORIES"));
+    assert!(
+        top.stdout.contains("account\\-action\\-required \" (5)\""),
+        "{}",
+        top.stdout
+    );
+}
+
+#[test]
+fn man_dir_writes_every_page_and_man_reads_them_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.context());
+    let pages = smtp_doctor::commands::shell::page_names();
+    assert_eq!(out.stdout.lines().count(), pages.len(), "{}", out.stdout);
+    for name in &pages {
+        let path = dir.path().join(format!("{name}.1"));
+        assert!(path.exists(), "{name}.1 not written");
+        // `man --warnings` where man-db is installed (CI installs it).
+        if let Ok(o) = Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(&path)
+            .env("MANWIDTH", "80")
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+        {
+            assert!(o.status.success(), "man {name}: {}", text(&o.stderr));
+            assert!(
+                o.stderr.is_empty(),
+                "man --warnings {name}: {}",
+                text(&o.stderr)
+            );
+        }
     }
 }
 
@@ -372,10 +446,12 @@ fn demo_runs_every_scenario_as_expected_and_its_json_validates() {
     }
     assert!(!stdout.contains("NOT what the demo expected"));
     let json = run(&["demo", "--format", "json"]);
-    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&json.stdout)
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .expect("JSON documents");
+    // JSON Lines: one document per line (the runner validated each).
+    let docs: Vec<serde_json::Value> = json
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
     assert_eq!(docs.len(), 4);
     for d in &docs {
         support::schema::assert_valid(d);
@@ -420,4 +496,9 @@ fn schema_rejects_documents_that_break_the_contract() {
     assert!(std::panic::catch_unwind(|| support::schema::assert_valid(&bad)).is_err());
     let extra = serde_json::json!({"version": 1, "category": "ok", "exit_code": 0, "diagnoses": [], "surprise": true});
     assert!(std::panic::catch_unwind(|| support::schema::assert_valid(&extra)).is_err());
+    // The batch summary line is the only other shape, and only on its own.
+    let mixed = serde_json::json!({"version": 1, "category": "ok", "exit_code": 0, "diagnoses": [], "summary": {}});
+    assert!(std::panic::catch_unwind(|| support::schema::assert_valid(&mixed)).is_err());
+    let summary = serde_json::json!({"summary": {"version": 1, "accounts": 1}});
+    assert!(std::panic::catch_unwind(|| support::schema::assert_valid(&summary)).is_err());
 }

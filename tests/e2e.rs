@@ -1,7 +1,7 @@
 //! End-to-end tests: the real `smtp-doctor` binary against scripted fake SMTP
 //! servers running in-process on 127.0.0.1.
 //!
-//! Every test asserts, per /work/shared/CONTRACT.md: the exit code of the
+//! Every test asserts, per docs/exit-codes.md and docs/json-output.md: the exit code of the
 //! expected category, one JSON document on stdout, `category`, `exit_code`
 //! equal to the process's code, `diagnoses[0].category`, and that no secret
 //! (in any of its forms) appears in stdout or stderr.
@@ -252,7 +252,7 @@ fn ok_with_xoauth2_token() {
     assert_auth_in_tls_with(&server, "XOAUTH2");
 }
 
-/// CONTRACT: live, a definitive refusal of an OAuth mechanism is
+/// Live, a definitive refusal of an OAuth mechanism is
 /// `oauth-token-invalid`, even in Gmail's password wording (the harness row
 /// `xoauth2-only-bad-token` replays it).
 #[test]

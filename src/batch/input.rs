@@ -4,7 +4,7 @@
 //! Guardrails (SMTP checkers are abused for credential stuffing): one secret
 //! per account; an account (user at host) listed twice is refused; inline
 //! `password`/`token` columns only in a file no one else can read (mode 0600);
-//! warnings on stderr for batch and secret files readable by group or others.
+//! a warning on stderr for secret files readable by group or others.
 //! Everything is validated before the first connection is made.
 
 use crate::check::{plan_check, CheckConfig, CheckPlan};
@@ -249,13 +249,10 @@ pub fn load(path: &Path, defaults: &CheckConfig) -> Result<Batch, Error> {
     }
     let bytes = std::fs::read(path).map_err(read_err)?;
     let mode = meta.permissions().mode() & 0o777;
+    // No warning about the batch file's own mode: a file others may read is
+    // refused as soon as it holds an inline secret (below), so a readable one
+    // holds only variable names and paths, which are not secret.
     let mut warnings = Vec::new();
-    if mode & 0o044 != 0 {
-        warnings.push(format!(
-            "batch file {} is readable by group or others (mode {mode:04o}); consider chmod 600",
-            path.display()
-        ));
-    }
     let rows = match detect(path, &bytes) {
         Format::Csv => parse_csv(path, &bytes)?,
         Format::JsonLines => parse_json_lines(path, &bytes)?,
@@ -340,7 +337,7 @@ pub fn load(path: &Path, defaults: &CheckConfig) -> Result<Batch, Error> {
                 err(
                     path,
                     line,
-                    format!("expect {e:?} is not a category of CONTRACT.md"),
+                    format!("expect {e:?} is not a category (see docs/exit-codes.md)"),
                 )
             })?);
         }

@@ -139,8 +139,8 @@ impl Summary {
         writeln!(out)?;
         writeln!(
             out,
-            "summary: {} accounts in {secs:.2}s ({:.1} checks/s; --jobs {}, --per-host {})",
-            self.accounts,
+            "summary: {} in {secs:.2}s ({:.1} checks/s; --jobs {}, --per-host {})",
+            accounts(self.accounts),
             self.accounts as f64 / secs.max(1e-9),
             self.limits.jobs,
             self.limits.per_host
@@ -197,7 +197,8 @@ impl Summary {
         for (endpoint, (c, n)) in &self.backed_off {
             writeln!(
                 out,
-                "backed off: {endpoint} ({c}); {n} account(s) skipped, not tried"
+                "backed off: {endpoint} ({c}); {} skipped, not tried",
+                accounts(*n)
             )?;
         }
         writeln!(
@@ -261,6 +262,15 @@ impl Summary {
         };
         serde_json::to_writer(&mut *out, &view).map_err(io::Error::other)?;
         writeln!(out)
+    }
+}
+
+/// "1 account", "6 accounts".
+pub fn accounts(n: usize) -> String {
+    if n == 1 {
+        "1 account".into()
+    } else {
+        format!("{n} accounts")
     }
 }
 

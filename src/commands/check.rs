@@ -158,6 +158,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
             token_stdin: args.token_stdin,
             prompt_for: plan.target.user.as_deref(),
             wants_token: plan.mechanism.is_some_and(Mechanism::uses_token),
+            tokens_only: false,
         })?,
     };
     let oauth_token = match (&flow, &credential) {

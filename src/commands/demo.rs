@@ -1,7 +1,7 @@
 //! `smtp-doctor demo`: start the built-in loopback servers and check each one
 //! with the same code path as `check`.
 
-use super::write_report;
+use super::{write_report, write_stdout};
 use crate::cli::{ColorArg, DemoArgs, FormatArg};
 use crate::demo::{self, Server};
 use crate::diagnose::{classify, primary_category};
@@ -12,6 +12,7 @@ use crate::exit::ExitStatus;
 use crate::net::dns::HickoryDns;
 use crate::net::tls::TrustAnchors;
 use crate::probe::{self, ProbeOptions};
+use crate::render::json;
 use crate::report::{EndpointResult, Report, Target};
 use crate::secret::{Credential, Secret};
 use std::io::Write;
@@ -91,9 +92,15 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
             )?;
             out.flush()?;
         }
-        // JSON: one contract document per scenario (JSON Lines would need
-        // compact output; pretty documents are separated by newlines).
-        write_report(&report, args.format.into(), color)?;
+        if args.format == FormatArg::Json {
+            // JSON Lines: one v1 document per scenario, each on one line, so
+            // `jq -c`, `while read` and JSON Lines parsers take the output.
+            let mut buf = Vec::new();
+            json::render_expecting(&report, None, false, &mut buf)?;
+            write_stdout(&buf, color)?;
+        } else {
+            write_report(&report, args.format.into(), color)?;
+        }
         if args.format == FormatArg::Text && i + 1 < total {
             writeln!(std::io::stdout().lock())?;
         }

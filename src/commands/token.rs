@@ -36,6 +36,7 @@ pub fn run(args: &TokenArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         token_stdin: args.token_stdin,
         prompt_for: None,
         wants_token: false,
+        tokens_only: true,
     })?;
     let Some(Credential::Token(token)) = credential else {
         return Err(Error::usage_hint(

@@ -1,11 +1,11 @@
-//! The diagnosis categories of CONTRACT.md and the exit code of each.
+//! The diagnosis categories (docs/exit-codes.md) and the exit code of each.
 //!
 //! This file and `exit.rs` are the only places that know the numbers.
 
 use crate::exit::ExitStatus;
 use std::fmt;
 
-/// Every diagnosis belongs to exactly one category (CONTRACT.md "Categories").
+/// Every diagnosis belongs to exactly one category (docs/exit-codes.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
     Ok,
@@ -105,7 +105,7 @@ impl Category {
         Category::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    /// CONTRACT.md "Exit codes".
+    /// The exit code of the category (docs/exit-codes.md).
     pub fn exit_status(self) -> ExitStatus {
         use Category::*;
         match self {

@@ -321,7 +321,7 @@ pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
     out.into_iter().map(|(_, d)| d).collect()
 }
 
-/// The category a list of diagnoses adds up to (CONTRACT.md: `diagnoses[0]`, or `ok`).
+/// The category a list of diagnoses adds up to (docs/json-output.md: `diagnoses[0]`, or `ok`).
 pub fn primary_category(diagnoses: &[Diagnosis]) -> Category {
     diagnoses
         .first()

@@ -2,7 +2,7 @@
 //! connect → [TLS] → greeting → EHLO → [STARTTLS → TLS → EHLO] → AUTH → QUIT.
 //!
 //! Policy lives here: credentials are never sent before TLS unless the user
-//! chose `--tls none`; one AUTH attempt only (CONTRACT.md); nothing from
+//! chose `--tls none`; one AUTH attempt only (no lockouts); nothing from
 //! before the TLS handshake is trusted after it (RFC 3207 §4.2).
 
 use super::connect::{self, bare_host};

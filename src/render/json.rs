@@ -1,4 +1,4 @@
-//! The v1 JSON document (CONTRACT.md "JSON"), as Serialize-only view types.
+//! The v1 JSON document (docs/json-output.md), as Serialize-only view types.
 //!
 //! The view types are separate from the domain types so the domain can change
 //! without breaking scripts. Every field is documented in docs/json-output.md.

@@ -262,9 +262,9 @@ pub fn render_batch(
     let t = elapsed.as_secs_f64();
     writeln!(
         out,
-        "SMTP {} - {} accounts: {ok} OK, {warning} WARNING, {critical} CRITICAL in {t:.2}s | accounts={};;;0 ok={ok};;;0 warning={warning};;;0 critical={critical};;;0 time={t:.3}s;;;0",
+        "SMTP {} - {}: {ok} OK, {warning} WARNING, {critical} CRITICAL in {t:.2}s | accounts={};;;0 ok={ok};;;0 warning={warning};;;0 critical={critical};;;0 time={t:.3}s;;;0",
         worst.as_str(),
-        accounts.len(),
+        crate::batch::summary::accounts(accounts.len()),
         accounts.len(),
     )?;
     for a in accounts.iter().filter(|a| a.state != PluginState::Ok) {

@@ -1,8 +1,8 @@
 //! Secret-leak checks shared by the end-to-end and interop suites.
 //!
-//! Every form a secret can take on the wire (CONTRACT.md "Secrets"): the
-//! secret, its base64, the AUTH PLAIN blob, the LOGIN user line, the XOAUTH2
-//! and OAUTHBEARER blobs. Unpadded base64 is a prefix of the padded form, so
+//! Every form a secret can take on the wire (no secret may appear in any
+//! output, in any encoding): the secret, its base64, the AUTH PLAIN blob, the
+//! LOGIN user line, the XOAUTH2 and OAUTHBEARER blobs. Unpadded base64 is a prefix of the padded form, so
 //! it matches both.
 
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64_NO_PAD;

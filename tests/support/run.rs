@@ -10,7 +10,8 @@
 //!   every `(user, secret)` pair given with [`Doctor::secret`], and for any
 //!   extra text given with [`Doctor::forbid`];
 //! - when stdout is one JSON document, it is validated against the schema
-//!   (tests/support/schema.rs) and its `exit_code` must equal the process's.
+//!   (tests/support/schema.rs) and its `exit_code` must equal the process's;
+//!   when it is JSON Lines (a batch, the demo), every line is validated.
 //!
 //! [`Doctor::run`] panics on a leak, a hang, a signal or a bad document;
 //! [`Doctor::try_run`] returns the same failures as text (the interop suite
@@ -247,9 +248,38 @@ impl Doctor {
                     outcome.context()
                 ));
             }
+        } else if let Some(lines) = json_lines(&outcome.stdout) {
+            // JSON Lines (check --batch, demo): every line is a document or
+            // the batch summary, and each must match the schema.
+            for (i, line) in lines.iter().enumerate() {
+                let errors = schema::errors(line);
+                if !errors.is_empty() {
+                    return Err(format!(
+                        "JSON line {} does not match docs/smtp-doctor.schema.json:\n{}\n{}",
+                        i + 1,
+                        errors.join("\n"),
+                        outcome.context()
+                    ));
+                }
+            }
         }
         Ok(outcome)
     }
+}
+
+/// stdout as JSON Lines: `Some` when it has at least one line and every
+/// non-empty line is a JSON object.
+fn json_lines(stdout: &str) -> Option<Vec<Value>> {
+    let lines: Vec<Value> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .ok()
+                .filter(Value::is_object)
+        })
+        .collect::<Option<_>>()?;
+    (!lines.is_empty()).then_some(lines)
 }
 
 fn read_all(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
