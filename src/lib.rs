@@ -51,7 +51,9 @@ pub fn run(cli: Cli) -> ExitStatus {
     };
     match result {
         Ok(status) => status,
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Usage,
+        // The reader went away (`smtp-doctor explain big.txt | head -1`):
+        // it got what it wanted, so exit 0 quietly, as ripgrep and bat do.
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Healthy,
         Err(e) if nagios => {
             // Monitoring-plugins convention: a check that could not run is UNKNOWN (3).
             let message = match e.hint() {

@@ -502,3 +502,28 @@ fn schema_rejects_documents_that_break_the_contract() {
     let summary = serde_json::json!({"summary": {"version": 1, "accounts": 1}});
     assert!(std::panic::catch_unwind(|| support::schema::assert_valid(&summary)).is_err());
 }
+
+#[test]
+fn a_closed_stdout_exits_0_without_a_word() {
+    // `smtp-doctor explain big.txt | head -1`: the reader has gone before the
+    // report is written. Closing the pipe before the input arrives makes the
+    // write fail every time, not only when the report outgrows the pipe.
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = bin()
+        .command()
+        .args(["explain", "--color", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let paste = std::fs::read(fixture(GMAIL_FIXTURE)).unwrap();
+    stdin.write_all(&paste.repeat(50)).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
