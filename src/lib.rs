@@ -18,6 +18,8 @@ pub mod endpoint;
 pub mod error;
 pub mod exit;
 pub mod explain;
+#[cfg(test)]
+mod layers;
 pub mod net;
 pub mod oauth;
 pub mod probe;
