@@ -43,7 +43,6 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
         "discovery produces endpoints, it does not probe",
     ),
     ("render", "check", "renderers read a finished Report"),
-    ("render", "batch", "renderers read a finished Report"),
     ("check", "render", "the engine knows no output format"),
     (
         "check",

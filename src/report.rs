@@ -5,6 +5,11 @@ use crate::discovery::{Candidate, Discovery};
 use crate::exit::ExitStatus;
 use crate::probe::ProbeReport;
 
+/// The `version` of every JSON document and of the batch summary line: one
+/// number for the whole output contract, so batch (which writes the summary)
+/// need not import the renderer.
+pub const JSON_VERSION: u32 = 1;
+
 /// One probed endpoint: where it came from, what the probe saw, and what
 /// that adds up to on its own.
 #[derive(Debug, Clone)]

@@ -213,7 +213,7 @@ impl Summary {
         let secs = elapsed.as_secs_f64();
         let view = Line {
             summary: View {
-                version: crate::render::json::VERSION,
+                version: crate::report::JSON_VERSION,
                 accounts: self.accounts,
                 checked: self.checked,
                 skipped: self.skipped,

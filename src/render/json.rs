@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::io::{self, Write};
 
 /// Schema version of the document.
-pub const VERSION: u32 = 1;
+pub use crate::report::JSON_VERSION as VERSION;
 
 #[derive(Serialize)]
 struct Document<'a> {
