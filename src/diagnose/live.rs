@@ -231,9 +231,20 @@ fn observe_error(e: &ProbeError, report: &ProbeReport) -> Observation {
         }
         (Signal::ImplicitTlsPort, _) => {
             obs.detail = Some(format!(
-                "no greeting on port {}; a TLS handshake on the same connection was answered",
+                "port {} speaks implicit TLS: it answered a TLS ClientHello while the plaintext greeting was missing",
                 report.endpoint.port
             ));
+            // The wait ended early on purpose: "timed out after 1s" would
+            // misstate it; the greeting stage says what happened.
+            if let Some(d) = report
+                .stages
+                .iter()
+                .rev()
+                .find(|s| s.stage == Stage::Greeting)
+                .and_then(|s| s.detail.clone())
+            {
+                obs.evidence = Some(d);
+            }
         }
         (Signal::SlowServer, _) => {
             if let ProbeError::Timeout {

@@ -98,7 +98,8 @@ pub struct ProbeReport {
     pub mechanism: Option<Mechanism>,
     /// AUTH happened without TLS.
     pub cleartext_auth: bool,
-    /// After a silent greeting, the port answered a TLS ClientHello.
+    /// While the greeting was late, the port answered a TLS ClientHello on a
+    /// second connection (the greeting race, `session::TLS_RACE_DELAY`).
     pub implicit_tls_detected: bool,
     /// The user name AUTH was attempted with (not secret).
     pub user: Option<String>,

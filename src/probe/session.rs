@@ -14,6 +14,7 @@ use crate::secret::{Credential, Redactor, Secret};
 use crate::smtp::sasl::{self, Mechanism};
 use crate::smtp::{Capabilities, Command, Reply};
 use crate::stage::Stage;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// Mutable state of one session; becomes the `ProbeReport`.
@@ -156,11 +157,11 @@ impl Session<'_> {
             resolved
         };
         let started = Instant::now();
-        let tcp = match connect::connect(&resolved, t).await {
+        let (tcp, addr) = match connect::connect(&resolved, t).await {
             Ok(c) => {
                 self.address = Some(c.addr.to_string());
                 self.record(Stage::Connect, started, true, Some(c.detail));
-                c.stream
+                (c.stream, c.addr)
             }
             Err(f) => {
                 self.address = f.addr.map(|a| a.to_string());
@@ -186,31 +187,38 @@ impl Session<'_> {
         let transcript = self.transcript.take().unwrap_or_default();
         self.conn = Some(Connection::new(stream, transcript));
 
-        // Greeting (RFC 5321 §4.3.1). For a plaintext greeting keep part of the
-        // deadline to test whether the port expects TLS instead.
-        let sniff = if self.endpoint.tls == TlsMode::Implicit {
-            Duration::ZERO
-        } else {
-            (t / 4).min(Duration::from_secs(2))
-        };
+        // Greeting (RFC 5321 §4.3.1). A plaintext greeting that is late may
+        // mean the port speaks implicit TLS and waits for our ClientHello:
+        // race a second connection that asks (see `TLS_RACE_DELAY`).
         let started = Instant::now();
-        let r = self.conn().read_reply(Stage::Greeting, t - sniff).await;
-        let greeting = match r {
-            Err(ProbeError::Timeout {
-                stage: Stage::Greeting,
-                bytes_seen: 0,
-                after,
-            }) if !sniff.is_zero() => {
-                self.sniff_implicit_tls(sniff).await;
-                let e = ProbeError::Timeout {
-                    stage: Stage::Greeting,
-                    after: after + sniff,
-                    bytes_seen: 0,
-                };
-                self.record(Stage::Greeting, started, false, Some(e.to_string()));
-                return Outcome::Failed(e);
+        let greeting = if self.endpoint.tls == TlsMode::Implicit {
+            let r = self.conn().read_reply(Stage::Greeting, t).await;
+            tri!(self.track(Stage::Greeting, started, r))
+        } else {
+            match self.greeting_or_tls(addr, t).await {
+                Raced::Greeting(r) => tri!(self.track(Stage::Greeting, started, r)),
+                Raced::TlsAnswered(how) => {
+                    self.implicit_tls_detected = true;
+                    let waited = started.elapsed();
+                    let detail = format!(
+                        "no greeting after {:.1}s; a TLS ClientHello on a second connection was answered ({how})",
+                        waited.as_secs_f32()
+                    );
+                    if let Some(conn) = self.conn.take() {
+                        // Closed without QUIT: the server is waiting for TLS
+                        // and would not understand it.
+                        let mut transcript = conn.into_transcript();
+                        transcript.note(&detail);
+                        self.transcript = Some(transcript);
+                    }
+                    self.record(Stage::Greeting, started, false, Some(detail));
+                    return Outcome::Failed(ProbeError::Timeout {
+                        stage: Stage::Greeting,
+                        after: waited,
+                        bytes_seen: 0,
+                    });
+                }
             }
-            other => tri!(self.track(Stage::Greeting, started, other)),
         };
         if !greeting.is_positive() {
             self.fail_last();
@@ -364,47 +372,47 @@ impl Session<'_> {
         }
     }
 
-    /// After a silent greeting: does this port answer a TLS ClientHello?
-    async fn sniff_implicit_tls(&mut self, budget: Duration) {
-        let Some(conn) = self.conn.take() else { return };
-        let stream = match conn.into_tls() {
-            Ok((stream, transcript)) => {
-                self.transcript = Some(transcript);
-                stream
-            }
-            Err(refused) => {
-                // Bytes arrived after all: not a port waiting for TLS.
-                self.transcript = Some(refused.transcript);
-                return;
-            }
-        };
-        let Stream::Plain(tcp) = stream else { return };
+    /// Waits for the plaintext greeting for up to `t`; after
+    /// [`TLS_RACE_DELAY`] without it, a second connection to the same address
+    /// sends a TLS ClientHello while this one keeps waiting. The first
+    /// definite answer wins: a greeting here, or a TLS answer there.
+    async fn greeting_or_tls(&mut self, addr: SocketAddr, t: Duration) -> Raced {
         let host = bare_host(&self.endpoint.host).to_string();
         let anchors = self.opts.anchors.clone();
-        let r = crate::net::with_timeout(Stage::TlsHandshake, budget, async {
-            Ok(tls::handshake(tcp, &host, &anchors).await.0)
-        })
-        .await;
-        let answered = match r {
-            Ok(Ok(_)) => true,
-            Ok(Err(ProbeError::Tls { failure, .. })) => {
-                failure.is_certificate()
-                    || matches!(
-                        failure,
-                        TlsFailure::ProtocolVersion | TlsFailure::AlertReceived(_)
-                    )
+        let until = tokio::time::Instant::now() + t;
+        let mut race_over = false;
+        let raced = {
+            let conn = self
+                .conn
+                .as_mut()
+                .expect("connection is open during the dialogue");
+            let read = conn.read_reply(Stage::Greeting, t);
+            let race = tls_race(addr, host, anchors, until);
+            tokio::pin!(read, race);
+            loop {
+                tokio::select! {
+                    r = &mut read => break Raced::Greeting(r),
+                    answer = &mut race, if !race_over => {
+                        race_over = true;
+                        if let Some(how) = answer {
+                            break Raced::TlsAnswered(how);
+                        }
+                    }
+                }
             }
-            _ => false,
         };
-        // RFC 8314 §3.3: 465 is the implicit-TLS submission port.
-        self.implicit_tls_detected = answered || self.endpoint.port == 465;
-        if let Some(t) = self.transcript.as_mut() {
-            t.note(if answered {
-                "no greeting; the port answered a TLS ClientHello (implicit TLS)"
+        let timed_out = matches!(
+            raced,
+            Raced::Greeting(Err(ProbeError::Timeout { bytes_seen: 0, .. }))
+        );
+        if let (true, Some(conn)) = (timed_out, self.conn.as_mut()) {
+            conn.transcript.note(if race_over {
+                "no greeting; a TLS ClientHello on a second connection was not answered either"
             } else {
-                "no greeting; the port did not answer a TLS ClientHello either"
+                "no greeting"
             });
         }
+        raced
     }
 
     /// EHLO, or HELO when EHLO is refused (RFC 5321 §4.1.4).
@@ -556,6 +564,57 @@ impl Session<'_> {
             }
         }
     }
+}
+
+/// How long a plaintext greeting may be missing before a second connection
+/// asks the port whether it speaks implicit TLS. Most servers greet within
+/// milliseconds; Postfix postscreen's greet pause (6 s by default) and
+/// tarpits are longer, which is why the first connection keeps waiting and
+/// only a TLS answer on the second one ends the wait early.
+pub const TLS_RACE_DELAY: Duration = Duration::from_secs(1);
+
+/// What ended the greeting wait.
+enum Raced {
+    /// The first connection's greeting (or its error, or its deadline).
+    Greeting(Result<Reply, ProbeError>),
+    /// The second connection's ClientHello was answered in TLS (how).
+    TlsAnswered(String),
+}
+
+/// After [`TLS_RACE_DELAY`], connects to `addr` and sends a ClientHello;
+/// `Some(how)` when the answer is TLS (a handshake, a certificate, or a TLS
+/// alert), `None` for anything else (plaintext, silence, a refusal) before
+/// `until`. A plaintext server never answers in TLS, so a server that
+/// delays its greeting on purpose is not misread.
+async fn tls_race(
+    addr: SocketAddr,
+    host: String,
+    anchors: tls::TrustAnchors,
+    until: tokio::time::Instant,
+) -> Option<String> {
+    tokio::time::sleep(TLS_RACE_DELAY).await;
+    let ask = async {
+        let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+        let _ = tcp.set_nodelay(true);
+        let (r, info) = tls::handshake(tcp, &host, &anchors).await;
+        match r {
+            Ok(_) => Some(match info.version {
+                Some(v) => format!("{v} handshake"),
+                None => "TLS handshake".to_string(),
+            }),
+            Err(ProbeError::Tls { failure, .. })
+                if failure.is_certificate()
+                    || matches!(
+                        failure,
+                        TlsFailure::ProtocolVersion | TlsFailure::AlertReceived(_)
+                    ) =>
+            {
+                Some(format!("TLS, then: {failure}"))
+            }
+            Err(_) => None,
+        }
+    };
+    tokio::time::timeout_at(until, ask).await.ok().flatten()
 }
 
 /// A final reply must not be another challenge; if it is, cancel (RFC 4954 §4).
