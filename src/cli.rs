@@ -41,7 +41,9 @@ access token comes from --token-file PATH, --token-stdin or SMTP_DOCTOR_TOKEN (a
 wins over a password). No flag takes a secret on the command line. A source that is
 present but empty (an empty variable, an empty file, empty standard input, an empty
 answer to the prompt) is a usage error (exit 2), and so is a secret piped on standard
-input without --password-stdin or --token-stdin."
+input without --password-stdin or --token-stdin. With no secret at all, check is a usage
+error that lists the places it looked, unless --no-auth asks for a connection-and-TLS-only
+check (a healthy server is then ok with the note auth-not-attempted)."
     };
 }
 
@@ -54,7 +56,9 @@ macro_rules! check_examples {
   smtp-doctor check alice@contoso.com --oauth microsoft --client-id 11111111-2222-3333-4444-555555555555
   smtp-doctor check --batch accounts.csv --jobs 8 --per-host 2 --format json
   smtp-doctor check canary@example.com --password-file wrong.txt --expect wrong-credentials
-  smtp-doctor check alice@example.com --password-file pw.txt --format nagios --cert-warn 21 --cert-crit 7"
+  smtp-doctor check alice@example.com --password-file pw.txt --format nagios --cert-warn 21 --cert-crit 7
+  smtp-doctor check alice@example.com --no-auth --format nagios
+  smtp-doctor check alice@example.com --dry-run"
     };
 }
 
@@ -81,7 +85,8 @@ counts as 0; one that is `ok` although something else was expected counts as 1.
 or the --expect category), 1 WARNING (certificate expires within --cert-warn days,
 a warning diagnosis, or a temporary refusal: rate-limited, server-temporary-failure),
 2 CRITICAL (any other category, or the certificate expires within --cert-crit days),
-3 UNKNOWN (usage error: smtp-doctor could not check)."
+3 UNKNOWN (usage error: smtp-doctor could not check; no secret given; --dry-run).
+With --no-auth a healthy server is OK and the status text says \"login not tested\"."
     };
 }
 
@@ -346,9 +351,17 @@ pub struct CheckArgs {
     /// Probe every discovered candidate, not only up to the first that answers AUTH.
     #[arg(long)]
     pub all: bool,
-    /// Only discover: list the candidate endpoints and connect to none.
-    #[arg(long)]
+    /// Only discover: list the candidate endpoints and connect to none (not a verdict:
+    /// JSON "dry_run": true with "category": null; refused with --format nagios).
+    #[arg(long, conflicts_with = "batch")]
     pub dry_run: bool,
+    /// Check the connection and TLS only, without logging in (no secret needed or read):
+    /// a healthy server is ok with the note auth-not-attempted ("login not tested").
+    #[arg(
+        long,
+        conflicts_with_all = ["password_file", "password_stdin", "token_file", "token_stdin", "oauth", "batch"]
+    )]
+    pub no_auth: bool,
 }
 
 #[derive(Debug, Args)]

@@ -314,6 +314,7 @@ fn implicit_tls_on_587_warns() {
             "implicit",
             "--timeout",
             "1",
+            "--no-auth",
         ])
         .run();
     assert!(

@@ -143,3 +143,156 @@ fn password_redirected_from_a_file_without_the_flag_is_not_ignored() {
     assert!(!stderr.contains(PASSWORD));
     assert_eq!(s.connections(), 0);
 }
+
+// ---------------------------------------------------------------------------
+// No secret, no OK; --no-auth
+// ---------------------------------------------------------------------------
+
+#[test]
+fn no_secret_is_a_usage_error_that_names_the_sources_looked_at() {
+    let s = server();
+    let out = check(&s, &[]).run();
+    assert_refused(&out, &s, "no secret given, so the login cannot be tested");
+    for source in [
+        "--password-file",
+        "SMTP_DOCTOR_PASSWORD",
+        "SMTP_DOCTOR_TOKEN",
+        "prompt",
+        "--no-auth",
+    ] {
+        assert!(out.stderr.contains(source), "{}", out.context());
+    }
+    let out = check(&s, &["--format", "json"]).run();
+    assert_refused(&out, &s, "no secret given");
+}
+
+#[test]
+fn no_secret_in_nagios_mode_is_unknown_not_ok() {
+    let s = server();
+    let out = check(&s, &["--format", "nagios"]).run();
+    assert_unknown(&out, &s, "no secret given");
+    assert!(!out.stdout.contains("SMTP OK"), "{}", out.context());
+}
+
+#[test]
+fn no_auth_checks_connection_and_tls_only_and_says_so() {
+    let s = server();
+    let text = check(&s, &["--no-auth"]).run();
+    assert_eq!(text.code, 0, "{}", text.context());
+    assert!(
+        text.stdout.contains("note[auth-not-attempted]")
+            && text.stdout.contains("result: ok (exit 0)")
+            && text.stdout.contains("login not tested (--no-auth)"),
+        "{}",
+        text.context()
+    );
+    let json = check(&s, &["--no-auth", "--format", "json"]).run();
+    let doc = json.expect_json();
+    assert_eq!(doc["category"], "ok", "{}", json.context());
+    assert_eq!(json.ids(), ["auth-not-attempted"], "{}", json.context());
+    assert_eq!(doc["diagnoses"][0]["severity"], "info");
+    let nagios = check(&s, &["--no-auth", "--format", "nagios"]).run();
+    assert_eq!(nagios.code, 0, "{}", nagios.context());
+    assert!(
+        nagios.stdout.starts_with("SMTP OK - ") && nagios.stdout.contains("login not tested"),
+        "{}",
+        nagios.context()
+    );
+    // Connected (and started TLS) every time, never sent AUTH.
+    assert_eq!(s.connections(), 3);
+    assert!(s.auth_commands().is_empty(), "{}", s.dump());
+}
+
+#[test]
+fn no_auth_ignores_the_password_variable_and_refuses_secret_flags() {
+    let s = server();
+    let out = check(&s, &["--no-auth"])
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.context());
+    assert!(s.auth_commands().is_empty(), "{}", s.dump());
+    let out = check(&s, &["--no-auth", "--password-stdin"])
+        .stdin_bytes(PASSWORD)
+        .run();
+    assert_eq!(out.code, 2, "{}", out.context());
+    assert!(out.stderr.contains("--no-auth"), "{}", out.context());
+}
+
+#[test]
+fn no_auth_against_a_broken_server_still_fails() {
+    let s = FakeSmtp::starttls()
+        .starttls_reply("454 4.7.0 TLS not available")
+        .spawn();
+    let out = check(&s, &["--no-auth", "--format", "json"]).run();
+    assert_eq!(out.code, 4, "{}", out.context());
+    assert_eq!(out.expect_json()["category"], "starttls-unavailable");
+}
+
+// ---------------------------------------------------------------------------
+// --dry-run is not a verdict
+// ---------------------------------------------------------------------------
+
+#[test]
+fn dry_run_with_host_in_all_three_formats() {
+    let s = server();
+    let text = check(&s, &["--dry-run"]).run();
+    assert_eq!(text.code, 0, "{}", text.context());
+    assert!(
+        text.stdout
+            .contains("result: dry run, nothing checked: 1 candidate, none contacted (exit 0)"),
+        "{}",
+        text.context()
+    );
+    assert!(!text.stdout.contains("result: ok"), "{}", text.context());
+    assert!(text.stdout.contains("not probed"), "{}", text.context());
+
+    let json = check(&s, &["--dry-run", "--format", "json"]).run();
+    let doc = json.expect_json();
+    assert_eq!(doc["dry_run"], true, "{}", json.context());
+    assert!(doc["category"].is_null(), "{}", json.context());
+    assert_eq!(doc["exit_code"], 0);
+    let cands = doc["discovery"]["candidates"].as_array().unwrap();
+    assert_eq!(cands.len(), 1, "{}", json.context());
+    assert_eq!(cands[0]["host"], "127.0.0.1");
+    assert_eq!(cands[0]["source"], "given");
+    assert_eq!(cands[0]["probed"], false);
+
+    let nagios = check(&s, &["--dry-run", "--format", "nagios"]).run();
+    assert_unknown(&nagios, &s, "--dry-run checks nothing");
+    assert!(!nagios.stdout.contains("server answered"));
+    assert_eq!(s.connections(), 0, "a dry run connected");
+}
+
+#[test]
+fn dry_run_shows_failed_lookups() {
+    // The domain exists but has no SRV and no MX: each lookup fails, and the
+    // dry run says so instead of a bare list of guesses.
+    let dns = support::dns::TestDns::new().zone("empty.test").spawn();
+    let base = |extra: &[&str]| {
+        Doctor::new()
+            .args(["check", "alice@empty.test", "--dns-server"])
+            .arg(dns.addr().to_string())
+            .args(["--timeout", "3", "--dry-run"])
+            .args(extra)
+            .hang_guard(30)
+            .run()
+    };
+    let text = base(&[]);
+    assert_eq!(text.code, 0, "{}", text.context());
+    assert!(
+        text.stdout.contains("_submission._tcp.empty.test SRV")
+            && text.stdout.contains("empty.test MX")
+            && text.stdout.contains("result: dry run"),
+        "{}",
+        text.context()
+    );
+    let json = base(&["--format", "json"]);
+    let doc = json.expect_json();
+    assert!(doc["category"].is_null());
+    let lookups = doc["discovery"]["lookups"].as_array().unwrap();
+    assert!(
+        lookups.iter().any(|l| l["type"] == "MX"),
+        "{}",
+        json.context()
+    );
+}

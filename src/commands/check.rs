@@ -8,7 +8,8 @@ use crate::check::{self, plan_check, probe_options, trust_anchors, CheckConfig, 
 use crate::cli::{self, CheckArgs, CheckFormat, ColorArg, MechanismArg, TlsArg};
 use crate::credentials;
 use crate::diagnose::primary_category;
-use crate::endpoint::TlsMode;
+use crate::discovery::{Candidate, Discovery, Source};
+use crate::endpoint::{Endpoint, TlsMode};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::oauth::{device, lint};
@@ -67,6 +68,36 @@ pub fn thresholds(args: &CheckArgs) -> Result<nagios::Thresholds, Error> {
     })
 }
 
+/// `--dry-run`: the candidates (with `--host`, the one given) and every DNS
+/// lookup, never a verdict: text ends in `result: dry run`, JSON has
+/// `"dry_run": true` and `"category": null`; exit 0 (nothing was checked,
+/// nothing failed). `--format nagios` was refused before discovery.
+fn emit_dry_run(
+    mut report: Report,
+    given: Endpoint,
+    args: &CheckArgs,
+    color: ColorArg,
+) -> Result<ExitStatus, Error> {
+    if report.discovery.is_none() {
+        report.discovery = Some(Discovery {
+            domain: given.host.clone(),
+            candidates: vec![Candidate {
+                endpoint: given,
+                source: Source::Given,
+                detail: "--host".into(),
+            }],
+            ..Discovery::default()
+        });
+    }
+    let mut buf = Vec::new();
+    match args.output_format() {
+        CheckFormat::Json => json::render_dry_run(&report, &mut buf)?,
+        _ => text::render_dry_run(&report, true, &mut buf)?,
+    }
+    write_stdout(&buf, color)?;
+    Ok(ExitStatus::Healthy)
+}
+
 /// Writes one check's report in the `--format` asked for; returns the exit
 /// status (`--expect` applied; a plugin state for `--format nagios`).
 fn emit(
@@ -112,6 +143,13 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         return super::batch::run(args, color);
     }
     thresholds(args)?;
+    if args.dry_run && args.output_format() == CheckFormat::Nagios {
+        // A monitoring system must never read "OK" from a run that tested nothing.
+        return Err(Error::usage_hint(
+            "--dry-run checks nothing, so it has no monitoring state",
+            "run without --dry-run, or use --format text or json to list the candidates",
+        ));
+    }
     let config = config(args);
     let plan = plan_check(&config)?;
     let anchors = trust_anchors(&config)?;
@@ -135,7 +173,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         _ => None,
     };
     let credential = match &flow {
-        _ if config.dry_run => None,
+        _ if config.dry_run || args.no_auth => None,
         Some(flow) => match sign_in(flow) {
             Ok(token) => Some(Credential::Token(token)),
             Err(diagnosis) => {
@@ -151,15 +189,33 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                 return emit(&report, args, Duration::ZERO, color);
             }
         },
-        None => credentials::load(&credentials::Sources {
-            password_file: args.password_file.as_deref(),
-            password_stdin: args.password_stdin,
-            token_file: args.token_file.as_deref(),
-            token_stdin: args.token_stdin,
-            prompt_for: plan.target.user.as_deref(),
-            wants_token: plan.mechanism.is_some_and(Mechanism::uses_token),
-            tokens_only: false,
-        })?,
+        None => {
+            let sources = credentials::Sources {
+                password_file: args.password_file.as_deref(),
+                password_stdin: args.password_stdin,
+                token_file: args.token_file.as_deref(),
+                token_stdin: args.token_stdin,
+                prompt_for: plan.target.user.as_deref(),
+                wants_token: plan.mechanism.is_some_and(Mechanism::uses_token),
+                tokens_only: false,
+            };
+            match credentials::load(&sources)? {
+                Some(c) => Some(c),
+                // No secret, no OK: a check that cannot log in must not pass
+                // for one that did (a typo in a variable name, a lost file).
+                None => {
+                    return Err(Error::usage_hint(
+                        format!(
+                            "no secret given, so the login cannot be tested; looked at {}",
+                            credentials::looked_at(&sources)
+                        ),
+                        "give the password with --password-file, --password-stdin or SMTP_DOCTOR_PASSWORD \
+                         (a token with --token-file, --token-stdin or SMTP_DOCTOR_TOKEN), \
+                         or pass --no-auth to check only the connection and TLS",
+                    ))
+                }
+            }
+        }
     };
     let oauth_token = match (&flow, &credential) {
         (Some(_), Some(Credential::Token(t))) => Some(t.clone()),
@@ -180,7 +236,11 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
         .enable_all()
         .build()
         .map_err(Error::Output)?;
+    let given = plan.endpoint.clone();
     let (mut report, elapsed) = runtime.block_on(check::check_plan(plan, &options, config.verbose));
+    if args.dry_run {
+        return emit_dry_run(report, given, args, color);
+    }
     if let (Some(token), false) = (
         &oauth_token,
         report.category == crate::diagnose::Category::Ok,

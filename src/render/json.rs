@@ -15,7 +15,10 @@ pub use crate::report::JSON_VERSION as VERSION;
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
-    category: &'static str,
+    /// `None` (null) only for `--dry-run`, which is not a verdict.
+    category: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dry_run: Option<bool>,
     exit_code: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     target: Option<TargetView<'a>>,
@@ -228,9 +231,33 @@ pub fn render_expecting(
     pretty: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let doc = Document {
+    write_document(document(report, expect), pretty, out)
+}
+
+/// `check --dry-run`: the same document with `"dry_run": true`,
+/// `"category": null` and `exit_code` 0 (pretty-printed).
+pub fn render_dry_run(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut doc = document(report, None);
+    doc.category = None;
+    doc.dry_run = Some(true);
+    doc.exit_code = 0;
+    write_document(doc, true, out)
+}
+
+fn write_document(doc: Document<'_>, pretty: bool, out: &mut dyn Write) -> io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    } else {
+        serde_json::to_writer(&mut *out, &doc).map_err(io::Error::other)?;
+    }
+    writeln!(out)
+}
+
+fn document(report: &Report, expect: Option<Category>) -> Document<'_> {
+    Document {
         version: VERSION,
-        category: report.category.as_str(),
+        category: Some(report.category.as_str()),
+        dry_run: None,
         exit_code: report.exit_status_expecting(expect).code(),
         target: report.target.as_ref().map(|t| TargetView {
             address: t.address.as_deref(),
@@ -250,11 +277,5 @@ pub fn render_expecting(
             category: e.as_str(),
             met: e == report.category,
         }),
-    };
-    if pretty {
-        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-    } else {
-        serde_json::to_writer(&mut *out, &doc).map_err(io::Error::other)?;
     }
-    writeln!(out)
 }

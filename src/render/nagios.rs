@@ -119,7 +119,7 @@ pub fn assess(
                 (
                     PluginState::Ok,
                     format!(
-                        "{who}: server answered in {secs:.2}s; no secret given, login not tested"
+                        "{who}: connection and TLS OK in {secs:.2}s; login not tested (--no-auth)"
                     ),
                 )
             }

@@ -39,6 +39,29 @@ impl Paint {
     }
 }
 
+/// `check --dry-run`: every candidate and every DNS lookup (failed ones
+/// included: they are why a candidate is missing), discovery's warnings, and
+/// a result line that is not a verdict.
+pub fn render_dry_run(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let p = Paint { on: color };
+    let mut candidates = 0;
+    if let Some(d) = &report.discovery {
+        candidates = d.candidates.len();
+        render_discovery(d, &[], true, &p, out)?;
+        writeln!(out)?;
+    }
+    render_diagnoses(report, &p, out)?;
+    let what = match candidates {
+        0 => "no candidate found".to_string(),
+        1 => "1 candidate".to_string(),
+        n => format!("{n} candidates"),
+    };
+    writeln!(
+        out,
+        "result: dry run, nothing checked: {what}, none contacted (exit 0)"
+    )
+}
+
 /// Writes the text report.
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint { on: color };
@@ -58,25 +81,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             writeln!(out)?;
         }
     }
-    for d in &report.diagnoses {
-        let label = match d.severity {
-            Severity::Error => p.red(&format!("error[{}]", d.id)),
-            Severity::Warning => p.yellow(&format!("warning[{}]", d.id)),
-            Severity::Info => p.bold(&format!("note[{}]", d.id)),
-        };
-        writeln!(out, "{label}: {}", p.bold(&d.summary))?;
-        if let Some(detail) = &d.detail {
-            writeln!(out, "  {} {detail}", p.dim("detail:"))?;
-        }
-        if let Some(e) = &d.evidence {
-            writeln!(out, "  {} {e}", p.dim("evidence:"))?;
-        }
-        writeln!(out, "  {} {}", p.bold("help:"), d.remediation)?;
-        if let Some(r) = d.reference {
-            writeln!(out, "  {} {r}", p.dim("see:"))?;
-        }
-        writeln!(out)?;
-    }
+    render_diagnoses(report, &p, out)?;
     let verdict = if report.category.as_str() == "ok" {
         p.green("ok")
     } else {
@@ -96,6 +101,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     ) {
         (Some(m), Some(user)) => format!(" — authenticated as {user} with {m}"),
         (Some(m), None) => format!(" — authenticated with {m}"),
+        _ if not_attempted(report) => {
+            " — connection and TLS only, login not tested (--no-auth)".into()
+        }
         _ => String::new(),
     };
     writeln!(
@@ -232,4 +240,35 @@ fn render_endpoint(
         }
     }
     Ok(())
+}
+
+/// `error[id]: summary` blocks, primary first.
+fn render_diagnoses(report: &Report, p: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    for d in &report.diagnoses {
+        let label = match d.severity {
+            Severity::Error => p.red(&format!("error[{}]", d.id)),
+            Severity::Warning => p.yellow(&format!("warning[{}]", d.id)),
+            Severity::Info => p.bold(&format!("note[{}]", d.id)),
+        };
+        writeln!(out, "{label}: {}", p.bold(&d.summary))?;
+        if let Some(detail) = &d.detail {
+            writeln!(out, "  {} {detail}", p.dim("detail:"))?;
+        }
+        if let Some(e) = &d.evidence {
+            writeln!(out, "  {} {e}", p.dim("evidence:"))?;
+        }
+        writeln!(out, "  {} {}", p.bold("help:"), d.remediation)?;
+        if let Some(r) = d.reference {
+            writeln!(out, "  {} {r}", p.dim("see:"))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// AUTH was not attempted on the endpoint the verdict is based on (`--no-auth`).
+fn not_attempted(report: &Report) -> bool {
+    report
+        .best_probe()
+        .is_some_and(|p| matches!(p.outcome, Outcome::NoCredentials))
 }
