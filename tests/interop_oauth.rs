@@ -5,6 +5,8 @@
 //! Needs the harness running (`.ci/run` starts it). Run with
 //! `SMTP_DOCTOR_HARNESS=/path/to/harness cargo test --test interop_oauth -- --ignored`.
 
+// Each of these binaries uses only part of the shared support code.
+#[allow(dead_code)]
 mod support;
 
 use serde_json::Value;

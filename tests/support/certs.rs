@@ -49,7 +49,6 @@ impl Cert {
 pub struct Leaf {
     pub chain: Vec<CertificateDer<'static>>,
     pub key_pkcs8: Vec<u8>,
-    pub cert_file: PathBuf,
 }
 
 pub struct Pki {
@@ -140,7 +139,7 @@ fn generate() -> Pki {
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca.pem()).expect("write CA PEM");
 
-    // The extra names are the discovery tests' SMTP hosts (tests/discovery.rs),
+    // The extra names are the discovery tests' SMTP hosts (tests/integration/discovery.rs),
     // which the loopback DNS server resolves to 127.0.0.1 and ::1.
     let good_names = [
         "localhost",
@@ -174,7 +173,6 @@ fn generate() -> Pki {
             Leaf {
                 chain: vec![issued.der().clone()],
                 key_pkcs8: key.serialize_der(),
-                cert_file,
             },
         ));
     }

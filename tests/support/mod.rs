@@ -2,11 +2,12 @@
 //! server, a scripted OAuth identity endpoint, a test PKI generated at run
 //! time, the secret-leak and schema checks, and the one runner of the binary
 //! (run.rs) that applies them.
-#![allow(dead_code)]
 
 pub mod certs;
 pub mod dns;
 pub mod fake_smtp;
+// Only the interop binaries (tests/interop*.rs) use the harness.
+#[allow(dead_code)]
 pub mod harness;
 pub mod identity_mock;
 pub mod leak;

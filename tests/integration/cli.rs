@@ -2,7 +2,7 @@
 //! man page, usage errors (exit 2, one clear line), colour only on a terminal,
 //! the no-echo password prompt and Ctrl-C, the demo, and the JSON schema.
 
-mod support;
+use crate::support;
 
 use clap::CommandFactory;
 use std::net::TcpListener;

@@ -2,7 +2,7 @@
 //! tokens (no network). Each run checks the exit code against the JSON
 //! document and that no form of the token appears in stdout or stderr.
 
-mod support;
+use crate::support;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;

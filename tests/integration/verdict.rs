@@ -3,7 +3,7 @@
 //! must exit non-zero with a message that names the cause, and connect to
 //! nothing when it cannot have a secret.
 
-mod support;
+use crate::support;
 
 use support::certs;
 use support::fake_smtp::{FakeSmtp, Server};

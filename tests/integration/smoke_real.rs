@@ -2,7 +2,7 @@
 //! internet, so they are `#[ignore]`d and run by hand only:
 //!
 //! ```sh
-//! cargo test --test smoke_real -- --ignored --nocapture
+//! cargo test --test integration smoke_real -- --ignored --nocapture
 //! ```
 //!
 //! No secret is sent: without a password the check stops after EHLO (AUTH is
@@ -11,7 +11,7 @@
 //! `SMOKE_GMAIL_USER` and `SMOKE_GMAIL_APP_PASSWORD` set, the Gmail test also
 //! logs in (one AUTH attempt).
 
-mod support;
+use crate::support;
 
 use support::run::Doctor;
 

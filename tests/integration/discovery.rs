@@ -5,7 +5,7 @@
 //! internet: every name is under `.test`, or is answered by the test server,
 //! or is only listed (`--dry-run`), never connected to.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

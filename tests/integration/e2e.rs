@@ -6,7 +6,7 @@
 //! equal to the process's code, `diagnoses[0].category`, and that no secret
 //! (in any of its forms) appears in stdout or stderr.
 
-mod support;
+use crate::support;
 
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64_NO_PAD;
 use base64::Engine as _;

@@ -8,7 +8,7 @@
 //! XOAUTH2 to the in-process fake SMTP server, and no token, device code or
 //! refresh token appears in any output.
 
-mod support;
+use crate::support;
 
 use smtp_doctor::oauth::device::{self, FlowConfig, Pacer, Prompt};
 use std::time::{Duration, Instant};

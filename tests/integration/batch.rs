@@ -4,7 +4,7 @@
 //! Every run's stdout and stderr go through the leak check
 //! (tests/support/leak.rs) for every user and secret these tests use.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
