@@ -23,3 +23,10 @@ pub async fn with_timeout<T>(
         }),
     }
 }
+
+/// `fut`'s output if it finishes before `deadline`, else `None` (for work
+/// with no stage of its own, such as the second connection of the greeting
+/// race, which has no error to report when it runs out of time).
+pub async fn before<T>(deadline: tokio::time::Instant, fut: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout_at(deadline, fut).await.ok()
+}

@@ -614,7 +614,7 @@ async fn tls_race(
             Err(_) => None,
         }
     };
-    tokio::time::timeout_at(until, ask).await.ok().flatten()
+    crate::net::timeout::before(until, ask).await.flatten()
 }
 
 /// A final reply must not be another challenge; if it is, cancel (RFC 4954 §4).

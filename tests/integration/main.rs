@@ -16,5 +16,6 @@ mod discovery;
 mod e2e;
 mod smoke_real;
 mod snapshots;
+mod suggest;
 mod token_cmd;
 mod verdict;

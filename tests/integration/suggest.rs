@@ -3,7 +3,7 @@
 //! 127.0.0.1 (tests/support/fake_smtp.rs). Times are never asserted here;
 //! benches/mode_mismatch.sh measures them against real servers.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
