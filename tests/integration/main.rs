@@ -14,6 +14,7 @@ mod cli;
 mod device_flow;
 mod discovery;
 mod e2e;
+mod live_only;
 mod smoke_real;
 mod snapshots;
 mod suggest;

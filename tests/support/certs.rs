@@ -25,14 +25,18 @@ pub enum Cert {
     WrongName,
     /// Right names and dates, but self-signed (not issued by the test CA).
     SelfSigned,
+    /// Signed by the test CA, right names, valid now but only for about 5
+    /// more days (smtp-doctor warns below 14).
+    ExpiresSoon,
 }
 
 impl Cert {
-    pub const ALL: [Cert; 4] = [
+    pub const ALL: [Cert; 5] = [
         Cert::Valid,
         Cert::Expired,
         Cert::WrongName,
         Cert::SelfSigned,
+        Cert::ExpiresSoon,
     ];
 
     fn file_stem(self) -> &'static str {
@@ -41,6 +45,7 @@ impl Cert {
             Cert::Expired => "expired",
             Cert::WrongName => "wrong-name",
             Cert::SelfSigned => "self-signed",
+            Cert::ExpiresSoon => "expires-soon",
         }
     }
 }
@@ -104,6 +109,24 @@ fn dn(common_name: &str) -> DistinguishedName {
     dn
 }
 
+/// The UTC calendar date `days` from now (Howard Hinnant's civil_from_days).
+fn civil_date_in_days(days: i64) -> (i32, u8, u8) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64;
+    let z = now / 86_400 + days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m as u8, d as u8)
+}
+
 fn leaf_params(names: &[&str], valid: (i32, i32)) -> CertificateParams {
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let mut params = CertificateParams::new(names.clone()).expect("valid SAN list");
@@ -159,6 +182,12 @@ fn generate() -> Pki {
                 leaf_params(&["wrong.example.test"], (2020, 2099)).signed_by(&key, &ca, &ca_key)
             }
             Cert::SelfSigned => leaf_params(&good_names, (2020, 2099)).self_signed(&key),
+            Cert::ExpiresSoon => {
+                let mut params = leaf_params(&good_names, (2020, 2099));
+                let (y, m, d) = civil_date_in_days(6);
+                params.not_after = date_time_ymd(y, m, d);
+                params.signed_by(&key, &ca, &ca_key)
+            }
         }
         .expect("issue leaf certificate");
         let cert_file = dir.path().join(format!("{}.pem", cert.file_stem()));
