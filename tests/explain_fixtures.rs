@@ -123,6 +123,10 @@ const LIVE_ONLY: &[(&str, &str)] = &[
     ("network-error", "a socket error in the probe's own session"),
     ("auth-only-after-starttls", "needs the probe's EHLO capabilities before and after STARTTLS"),
     (
+        "auth-not-offered-on-submission-port",
+        "needs the probe's port, TLS mode and EHLO capabilities",
+    ),
+    (
         "oauth-only-server",
         "needs the probe's EHLO capabilities; its Microsoft 5.7.30 branch has no public fixture yet",
     ),

@@ -7,6 +7,7 @@
 //! address, and when a certificate is close enough to expiry to warn.
 
 use super::{Category, Observation, Signal};
+use crate::endpoint::{Endpoint, TlsMode};
 use crate::net::{DnsFailure, ProbeError, TlsFailure};
 use crate::probe::{Outcome, ProbeReport, Stop};
 use crate::providers::Provider;
@@ -56,7 +57,7 @@ pub fn observe(report: &ProbeReport) -> Vec<Observation> {
             out.push(obs);
         }
         Outcome::Failed(e) => out.push(observe_error(e, report)),
-        Outcome::Stopped(stop) => out.push(observe_stop(stop)),
+        Outcome::Stopped(stop) => out.push(observe_stop(stop, &report.endpoint)),
     }
     if report.cleartext_auth {
         out.push(Observation::new(Signal::CleartextAuth).at(Stage::Auth));
@@ -118,7 +119,14 @@ fn user_not_address(report: &ProbeReport, refusal: &Observation) -> Option<Obser
     })
 }
 
-fn observe_stop(stop: &Stop) -> Observation {
+/// A submission port: 465 or 587 (RFC 8314, RFC 6409), or any port spoken to
+/// with implicit TLS (no MX speaks it). Port 25 and other STARTTLS ports may
+/// be an MX or a relay.
+fn submission_port(endpoint: &Endpoint) -> bool {
+    matches!(endpoint.port, 465 | 587) || endpoint.tls == TlsMode::Implicit
+}
+
+fn observe_stop(stop: &Stop, endpoint: &Endpoint) -> Observation {
     match stop {
         Stop::StartTlsNotOffered { helo_only } => {
             let obs = Observation::new(Signal::StartTlsNotOffered).at(Stage::StartTls);
@@ -133,6 +141,15 @@ fn observe_stop(stop: &Stop) -> Observation {
         Stop::AuthOnlyAfterStartTls => Observation::new(Signal::AuthOnlyAfterStartTls)
             .at(Stage::Ehlo)
             .with_detail("EHLO lists STARTTLS but no AUTH"),
+        Stop::AuthNotOffered if submission_port(endpoint) => {
+            Observation::new(Signal::AuthNotOfferedOnSubmissionPort)
+                .at(Stage::Ehlo)
+                .with_detail(format!(
+                    "the EHLO reply on port {} ({}) has no AUTH line",
+                    endpoint.port,
+                    endpoint.tls.as_str()
+                ))
+        }
         Stop::AuthNotOffered => Observation::new(Signal::AuthNotOffered)
             .at(Stage::Ehlo)
             .with_detail("the EHLO reply has no AUTH line"),

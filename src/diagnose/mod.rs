@@ -90,6 +90,10 @@ pub enum Signal {
     AuthOnlyAfterStartTls,
     /// The EHLO reply has no AUTH keyword at all.
     AuthNotOffered,
+    /// No AUTH in EHLO on a submission port (465, 587, or any port spoken to
+    /// with implicit TLS): the server offers AUTH elsewhere (another port,
+    /// only after STARTTLS) or not to this client, unlike an MX on port 25.
+    AuthNotOfferedOnSubmissionPort,
     /// Only OAuth mechanisms are offered and the client has a password.
     OnlyOAuthOffered,
     /// No offered mechanism is one the client can use.
@@ -290,6 +294,7 @@ pub fn tier(obs: &Observation, rule: &Rule) -> u8 {
         Signal::StartTlsNotOffered
         | Signal::AuthOnlyAfterStartTls
         | Signal::AuthNotOffered
+        | Signal::AuthNotOfferedOnSubmissionPort
         | Signal::OnlyOAuthOffered
         | Signal::NoCommonMechanism => 2,
         Signal::ConnectionClosed

@@ -789,6 +789,14 @@ pub static RULES: &[Rule] = &[
         RFC4954,
     ),
     err(
+        "auth-not-offered-on-submission-port",
+        C::AuthNotOffered,
+        When::signal(S::AuthNotOfferedOnSubmissionPort),
+        "This submission port offers no AUTH: the server takes logins on another port or only after STARTTLS, or not from this client",
+        "Use the port and TLS mode where the server offers AUTH (see \"try instead\": smtp-doctor checked them without sending the secret; some servers, such as aiosmtpd, offer AUTH only after STARTTLS, so not on implicit TLS). When no other port offers it, the server does not let this client log in (its address or network may not be allowed): ask its administrator.",
+        Some("https://www.rfc-editor.org/rfc/rfc6409"),
+    ),
+    err(
         "auth-not-advertised",
         C::AuthNotOffered,
         When::signal(S::AuthNotOffered),
