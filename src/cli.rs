@@ -362,6 +362,11 @@ pub struct CheckArgs {
         conflicts_with_all = ["password_file", "password_stdin", "token_file", "token_stdin", "oauth", "batch"]
     )]
     pub no_auth: bool,
+    /// After a failure another port or TLS mode may avoid, do not probe the
+    /// others on the same host (465, 587, 25; they never get the secret).
+    /// Batch and --format nagios never probe them.
+    #[arg(long)]
+    pub no_suggest: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 use crate::diagnose::{Category, Diagnosis};
 use crate::discovery::{Candidate, Discovery};
+use crate::endpoint::{Endpoint, TlsMode};
 use crate::exit::ExitStatus;
 use crate::probe::ProbeReport;
 
@@ -24,6 +25,34 @@ pub struct EndpointResult {
     pub category: Category,
 }
 
+/// Another port or TLS mode on the same host, probed without the secret
+/// after a failure it may avoid (`check::suggest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub endpoint: Endpoint,
+    /// A greeting, TLS as named and AUTH offered (checked without the secret).
+    pub verified: bool,
+    /// What was seen there, in a sentence.
+    pub why: String,
+    /// The relay/MX port (25): a note, not a setting for logins.
+    pub relay: bool,
+    /// The `smtp-doctor check` command line for this endpoint (set by the
+    /// command-line driver, which knows the flags).
+    pub command: Option<String>,
+}
+
+impl Suggestion {
+    /// The words mail clients use: "Port 465, SSL/TLS".
+    pub fn client_settings(&self) -> String {
+        let mode = match self.endpoint.tls {
+            TlsMode::Implicit => "SSL/TLS",
+            TlsMode::StartTls => "STARTTLS",
+            TlsMode::None => "no encryption",
+        };
+        format!("Port {}, {mode}", self.endpoint.port)
+    }
+}
+
 /// Who is being checked.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
@@ -42,6 +71,10 @@ pub struct Report {
     pub category: Category,
     /// Include transcripts.
     pub verbose: bool,
+    /// Other ports or TLS modes on the same host, probed without the secret;
+    /// `None` when none were probed (no failure they avoid, `--no-suggest`,
+    /// batch, monitoring output).
+    pub suggested_settings: Option<Vec<Suggestion>>,
 }
 
 impl Report {
@@ -110,6 +143,7 @@ mod tests {
             diagnoses: Vec::new(),
             category,
             verbose: false,
+            suggested_settings: None,
         }
     }
 

@@ -403,3 +403,115 @@ fn batch_of_harness_accounts_gives_each_its_category_and_the_worst_exit_code() {
     assert_eq!(summary["exit_code"], 5, "{summary}");
     assert_eq!(out.code, 5, "{}", out.context());
 }
+
+/// A harness row that fails for its port or TLS mode, the alternatives to
+/// probe (`SMTP_DOCTOR_SUGGEST_PORTS`: the harness's ports stand in for
+/// 465/587/25) and the suggestion that must come first, verified.
+struct SuggestRow {
+    scenario: &'static str,
+    port: u16,
+    tls: &'static str,
+    alternatives: &'static str,
+    expected: &'static str,
+    suggested_port: u16,
+    suggested_tls: &'static str,
+}
+
+const SUGGEST_ROWS: [SuggestRow; 4] = [
+    SuggestRow {
+        scenario: "postfix-implicit-port-with-starttls",
+        port: 10465,
+        tls: "starttls",
+        alternatives: "10599/implicit",
+        expected: "tls-mode-mismatch",
+        suggested_port: 10465,
+        suggested_tls: "implicit",
+    },
+    SuggestRow {
+        scenario: "postfix-starttls-port-with-implicit",
+        port: 10587,
+        tls: "implicit",
+        alternatives: "10599/implicit",
+        expected: "tls-mode-mismatch",
+        suggested_port: 10587,
+        suggested_tls: "starttls",
+    },
+    SuggestRow {
+        scenario: "aiosmtpd-implicit-no-auth",
+        port: 13465,
+        tls: "implicit",
+        alternatives: "13587/starttls,10525/starttls/relay",
+        expected: "auth-not-offered",
+        suggested_port: 13587,
+        suggested_tls: "starttls",
+    },
+    SuggestRow {
+        scenario: "closed-port",
+        port: 10599,
+        tls: "starttls",
+        alternatives: "10465/implicit,10587/starttls,10525/starttls/relay",
+        expected: "connection-refused",
+        suggested_port: 10465,
+        suggested_tls: "implicit",
+    },
+];
+
+#[test]
+#[ignore = "needs ../shared/harness running (up.sh); .ci/run runs it"]
+fn harness_465_587_mix_ups_suggest_a_verified_setting_that_passes_as_printed() {
+    let ca = support::harness::ca();
+    let (user, secret) = ("alice@example.test", "correct horse");
+    let mut problems = Vec::new();
+    for row in &SUGGEST_ROWS {
+        let out = Doctor::new()
+            .args(["check", user, "--host", "127.0.0.1"])
+            .args(["--port", &row.port.to_string(), "--tls", row.tls])
+            .arg("--cafile")
+            .arg(&ca)
+            .args(["--format", "json"])
+            .secret(user, secret)
+            .env("SMTP_DOCTOR_PASSWORD", secret)
+            .env("SMTP_DOCTOR_SUGGEST_PORTS", row.alternatives)
+            .run();
+        let json = out.expect_json();
+        let category = json["category"].as_str().unwrap_or("<none>");
+        let first = &json["suggested_settings"][0];
+        println!(
+            "{:<40} {:<20} {} ms, suggests {}:{} verified {}",
+            row.scenario,
+            category,
+            out.elapsed.as_millis(),
+            first["port"],
+            first["tls"],
+            first["verified"]
+        );
+        if category != row.expected {
+            problems.push(format!("{}: category {category}", row.scenario));
+            continue;
+        }
+        if first["port"] != row.suggested_port
+            || first["tls"] != row.suggested_tls
+            || first["verified"] != true
+        {
+            problems.push(format!("{}: suggestion {first}", row.scenario));
+            continue;
+        }
+        // The verified suggestion, run as printed, passes.
+        let command = first["command"].as_str().unwrap_or("");
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let again = Doctor::new()
+            .args(&words[1..])
+            .args(["--format", "json"])
+            .secret(user, secret)
+            .env("SMTP_DOCTOR_PASSWORD", secret)
+            .run();
+        if again.expect_json()["category"] != "ok" {
+            problems.push(format!(
+                "{}: `{command}` gave {}",
+                row.scenario,
+                again.expect_json()["category"]
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

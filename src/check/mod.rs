@@ -9,6 +9,7 @@
 mod config;
 mod plan;
 mod run;
+pub mod suggest;
 
 pub use config::{CheckConfig, OAuthProvider, DEFAULT_AUTH_TIMEOUT, DEFAULT_TIMEOUT};
 pub use plan::{plan_check, probe_options, trust_anchors, CheckPlan, MICROSOFT_365_HOST};

@@ -195,6 +195,7 @@ impl Checking {
             diagnoses,
             category,
             verbose,
+            suggested_settings: None,
         };
         (report, self.busy)
     }

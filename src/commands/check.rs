@@ -4,7 +4,9 @@
 //! `--batch` hands over to `commands/batch.rs`.
 
 use super::write_stdout;
-use crate::check::{self, plan_check, probe_options, trust_anchors, CheckConfig, OAuthProvider};
+use crate::check::{
+    self, plan_check, probe_options, suggest, trust_anchors, CheckConfig, OAuthProvider,
+};
 use crate::cli::{self, CheckArgs, CheckFormat, ColorArg, MechanismArg, TlsArg};
 use crate::credentials;
 use crate::diagnose::primary_category;
@@ -17,6 +19,7 @@ use crate::render::{json, nagios, text};
 use crate::report::Report;
 use crate::secret::Credential;
 use crate::smtp::sasl::Mechanism;
+use clap::ValueEnum;
 use std::io::Write;
 use std::time::Duration;
 
@@ -185,6 +188,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                     discovery: None,
                     diagnoses: vec![*diagnosis],
                     verbose: config.verbose,
+                    suggested_settings: None,
                 };
                 return emit(&report, args, Duration::ZERO, color);
             }
@@ -252,7 +256,72 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
             .extend(lint::lint(token, user.as_deref(), lint::unix_now()));
         report.diagnoses.sort_by_key(|d| d.severity);
     }
+    if !args.no_suggest && args.output_format() != CheckFormat::Nagios {
+        if let Some(mut found) = runtime.block_on(suggest::suggest(&report, &options)) {
+            let base = suggest_base(args);
+            for s in &mut found {
+                s.command = Some(suggest::command_line(&base, &s.endpoint));
+            }
+            suggest::annotate(&mut report.diagnoses, &found);
+            report.suggested_settings = Some(found);
+        }
+    }
     emit(&report, args, elapsed, color)
+}
+
+/// The words of a suggested command line that stay as the user gave them:
+/// the account, user name, CA file, secret source, mechanism and deadlines
+/// (host, port and TLS mode are the suggestion's). No secret is a flag value.
+fn suggest_base(args: &CheckArgs) -> Vec<String> {
+    let mut words: Vec<String> = args.address.iter().cloned().collect();
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            words.push(name.to_string());
+            words.push(v);
+        }
+    };
+    flag("--user", args.user.clone());
+    flag(
+        "--cafile",
+        args.cafile.as_ref().map(|p| p.display().to_string()),
+    );
+    flag(
+        "--mechanism",
+        (args.mechanism != MechanismArg::Auto)
+            .then(|| args.mechanism.to_possible_value())
+            .flatten()
+            .map(|v| v.get_name().to_string()),
+    );
+    flag(
+        "--password-file",
+        args.password_file.as_ref().map(|p| p.display().to_string()),
+    );
+    flag(
+        "--token-file",
+        args.token_file.as_ref().map(|p| p.display().to_string()),
+    );
+    flag(
+        "--oauth",
+        args.oauth
+            .and_then(|o| o.to_possible_value())
+            .map(|v| v.get_name().to_string()),
+    );
+    flag("--client-id", args.client_id.clone());
+    flag("--tenant", args.tenant.clone());
+    flag("--authority", args.authority.clone());
+    flag("--timeout", args.timeout.map(|t| t.to_string()));
+    flag("--dns-server", args.dns_server.map(|a| a.to_string()));
+    flag(
+        "--ehlo-name",
+        (args.ehlo_name != "localhost").then(|| args.ehlo_name.clone()),
+    );
+    if args.password_stdin {
+        words.push("--password-stdin".into());
+    }
+    if args.token_stdin {
+        words.push("--token-stdin".into());
+    }
+    words
 }
 
 /// Runs the device-code flow, talking to the user on stderr (stdout is the report).

@@ -72,6 +72,7 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                 diagnoses,
                 category,
                 verbose: args.verbose,
+                suggested_settings: None,
             })
         })?;
         let as_expected = report.category.as_str() == scenario.expect;

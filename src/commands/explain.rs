@@ -31,6 +31,7 @@ pub fn explain_bytes(input: &[u8]) -> Report {
         diagnoses,
         category,
         verbose: false,
+        suggested_settings: None,
     }
 }
 

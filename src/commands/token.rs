@@ -24,6 +24,7 @@ pub fn token_report(token: &Secret, user: Option<&str>, now: i64) -> Report {
         diagnoses,
         category,
         verbose: false,
+        suggested_settings: None,
     }
 }
 

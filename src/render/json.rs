@@ -28,7 +28,23 @@ struct Document<'a> {
     discovery: Option<DiscoveryView<'a>>,
     diagnoses: Vec<DiagnosisView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    suggested_settings: Option<Vec<SuggestionView<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     expect: Option<ExpectView>,
+}
+
+/// Another port or TLS mode on the same host, probed without the secret.
+#[derive(Serialize)]
+struct SuggestionView<'a> {
+    host: &'a str,
+    port: u16,
+    tls: &'static str,
+    verified: bool,
+    why: &'a str,
+    /// "Port 465, SSL/TLS": the words of a mail client's settings dialog.
+    client_settings: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<&'a str>,
 }
 
 /// `--expect CATEGORY` (or a batch file's `expect` column) and whether it held.
@@ -273,6 +289,19 @@ fn document(report: &Report, expect: Option<Category>) -> Document<'_> {
             .as_ref()
             .map(|d| discovery_view(d, report.endpoints.as_deref().unwrap_or_default())),
         diagnoses: report.diagnoses.iter().map(diagnosis_view).collect(),
+        suggested_settings: report.suggested_settings.as_ref().map(|list| {
+            list.iter()
+                .map(|s| SuggestionView {
+                    host: &s.endpoint.host,
+                    port: s.endpoint.port,
+                    tls: s.endpoint.tls.as_str(),
+                    verified: s.verified,
+                    why: &s.why,
+                    client_settings: s.client_settings(),
+                    command: s.command.as_deref(),
+                })
+                .collect()
+        }),
         expect: expect.map(|e| ExpectView {
             category: e.as_str(),
             met: e == report.category,

@@ -352,6 +352,7 @@ mod tests {
             diagnoses: Vec::new(),
             category,
             verbose: false,
+            suggested_settings: None,
         }
     }
 

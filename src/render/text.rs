@@ -7,7 +7,7 @@ use crate::diagnose::Severity;
 use crate::discovery::{Discovery, Source};
 use crate::endpoint::TlsMode;
 use crate::probe::Outcome;
-use crate::report::{EndpointResult, Report};
+use crate::report::{EndpointResult, Report, Suggestion};
 use std::io::{self, Write};
 
 struct Paint {
@@ -82,6 +82,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         }
     }
     render_diagnoses(report, &p, out)?;
+    if let Some(list) = &report.suggested_settings {
+        render_suggestions(list, &p, out)?;
+    }
     let verdict = if report.category.as_str() == "ok" {
         p.green("ok")
     } else {
@@ -271,4 +274,35 @@ fn not_attempted(report: &Report) -> bool {
     report
         .best_probe()
         .is_some_and(|p| matches!(p.outcome, Outcome::NoCredentials))
+}
+
+/// The "try instead" block: verified settings with their command line and
+/// mail-client words, then what else was seen (the relay port).
+fn render_suggestions(list: &[Suggestion], p: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let (working, notes): (Vec<&Suggestion>, Vec<&Suggestion>) =
+        list.iter().partition(|s| s.verified && !s.relay);
+    if working.is_empty() {
+        writeln!(
+            out,
+            "{} no other standard port or TLS mode on this host offers AUTH (checked without sending the secret)",
+            p.bold("try instead:")
+        )?;
+    } else {
+        writeln!(out, "{}", p.bold("try instead:"))?;
+        for s in &working {
+            writeln!(
+                out,
+                "  {} — {}",
+                p.green(&s.client_settings()),
+                p.dim(&s.why)
+            )?;
+            if let Some(c) = &s.command {
+                writeln!(out, "    {c}")?;
+            }
+        }
+    }
+    for s in notes {
+        writeln!(out, "  {} {}", p.dim("note:"), s.why)?;
+    }
+    writeln!(out)
 }

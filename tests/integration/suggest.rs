@@ -16,7 +16,19 @@ const PASSWORD: &str = "S3cret-Suggest-Marker-4k!";
 
 /// `check` against 127.0.0.1:PORT with --tls MODE, JSON, the password in the
 /// environment (the runner checks no form of it leaks), and `extra` flags.
+/// The alternatives probed after a failure are `alternatives`
+/// (`SMTP_DOCTOR_SUGGEST_PORTS`), never the real 465/587/25.
 fn check(port: u16, tls: &str, timeout: u32, extra: &[&str]) -> Outcome {
+    check_with(
+        port,
+        tls,
+        timeout,
+        extra,
+        &format!("{}/starttls", closed_port()),
+    )
+}
+
+fn check_with(port: u16, tls: &str, timeout: u32, extra: &[&str], alternatives: &str) -> Outcome {
     let mut args: Vec<String> = [
         "check",
         USER,
@@ -40,6 +52,66 @@ fn check(port: u16, tls: &str, timeout: u32, extra: &[&str]) -> Outcome {
     args.extend(extra.iter().map(|s| s.to_string()));
     let run = Doctor::new()
         .args(args)
+        .hang_guard(40)
+        .secret(USER, PASSWORD)
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .env("SMTP_DOCTOR_SUGGEST_PORTS", alternatives)
+        .run();
+    run.expect_json();
+    run
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+fn suggestions(run: &Outcome) -> Vec<serde_json::Value> {
+    run.expect_json()["suggested_settings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no suggested_settings\n{}", run.context()))
+        .clone()
+}
+
+/// The first suggestion is verified, for this port and mode, with its
+/// command line and mail-client words; returns the command line.
+#[track_caller]
+fn assert_verified_first(run: &Outcome, port: u16, tls: &str, words: &str) -> String {
+    let list = suggestions(run);
+    let first = list
+        .first()
+        .unwrap_or_else(|| panic!("no suggestion\n{}", run.context()));
+    assert_eq!(first["port"], port, "{}", run.context());
+    assert_eq!(first["tls"], tls, "{}", run.context());
+    assert_eq!(first["host"], "127.0.0.1", "{}", run.context());
+    assert_eq!(first["verified"], true, "{}", run.context());
+    assert_eq!(
+        first["client_settings"],
+        format!("Port {port}, {words}"),
+        "{}",
+        run.context()
+    );
+    let command = first["command"].as_str().expect("command").to_string();
+    assert!(
+        command.ends_with(&format!("--host 127.0.0.1 --port {port} --tls {tls}")),
+        "{command}"
+    );
+    command
+}
+
+/// Runs a suggested command line as printed (with --format json added) and
+/// returns the outcome.
+fn run_as_printed(command: &str) -> Outcome {
+    assert!(
+        !command.contains('\''),
+        "the test paths need no quoting: {command}"
+    );
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(&words[..2], ["smtp-doctor", "check"], "{command}");
+    let run = Doctor::new()
+        .args(&words[1..])
+        .args(["--format", "json"])
         .hang_guard(40)
         .secret(USER, PASSWORD)
         .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
@@ -123,5 +195,181 @@ fn port_silent_in_both_modes_is_connection_timeout() {
     assert_category(&run, "connection-timeout");
     // The race did ask, and was not answered.
     assert!(server.connections() >= 2, "{}", run.context());
+    assert_no_auth_sent(&server);
+}
+
+// ---------------------------------------------------------------------------
+// Suggested settings, verified without the secret
+// ---------------------------------------------------------------------------
+
+#[test]
+fn starttls_on_implicit_port_suggests_implicit_tls_there_verified() {
+    let server = FakeSmtp::implicit().accept(USER, PASSWORD).spawn();
+    let run = check(server.port(), "starttls", 10, &[]);
+    assert_category(&run, "tls-mode-mismatch");
+    let command = assert_verified_first(&run, server.port(), "implicit", "SSL/TLS");
+    // The suggestion was probed, but the secret never reached it.
+    assert_no_auth_sent(&server);
+    // Run as printed, it passes (and only then does the secret go there).
+    let ok = run_as_printed(&command);
+    assert_category(&ok, "ok");
+    assert_eq!(server.auth_commands().len(), 1, "{}", server.dump());
+}
+
+#[test]
+fn implicit_on_starttls_port_suggests_starttls_there_verified() {
+    let server = FakeSmtp::starttls().accept(USER, PASSWORD).spawn();
+    let run = check(server.port(), "implicit", 10, &[]);
+    assert_category(&run, "tls-mode-mismatch");
+    let command = assert_verified_first(&run, server.port(), "starttls", "STARTTLS");
+    assert_no_auth_sent(&server);
+    let ok = run_as_printed(&command);
+    assert_category(&ok, "ok");
+}
+
+#[test]
+fn refused_587_with_a_working_465_suggests_465() {
+    let submissions = FakeSmtp::implicit().accept(USER, PASSWORD).spawn();
+    let closed = closed_port();
+    let alternatives = format!("{}/implicit,{closed}/starttls", submissions.port());
+    let run = check_with(closed, "starttls", 5, &[], &alternatives);
+    assert_category(&run, "connection-refused");
+    let list = suggestions(&run);
+    assert_eq!(list.len(), 1, "{}", run.context());
+    assert_verified_first(&run, submissions.port(), "implicit", "SSL/TLS");
+    assert_no_auth_sent(&submissions);
+}
+
+#[test]
+fn port_silent_in_both_modes_claims_no_verified_suggestion() {
+    let server = FakeSmtp::starttls().hostile(Hostile::Silent).spawn();
+    let run = check(server.port(), "starttls", 2, &[]);
+    assert_category(&run, "connection-timeout");
+    for s in suggestions(&run) {
+        assert_ne!(s["verified"], true, "{}", run.context());
+    }
+    assert_no_auth_sent(&server);
+}
+
+#[test]
+fn no_auth_on_implicit_tls_names_the_port_that_offers_it() {
+    // aiosmtpd's way: implicit TLS without AUTH, STARTTLS on another port with it.
+    let implicit = FakeSmtp::implicit()
+        .caps(&["PIPELINING", "8BITMIME"])
+        .spawn();
+    let submission = FakeSmtp::starttls().accept(USER, PASSWORD).spawn();
+    let alternatives = format!("{}/starttls", submission.port());
+    let run = check_with(implicit.port(), "implicit", 5, &[], &alternatives);
+    assert_category(&run, "auth-not-offered");
+    let d = &run.expect_json()["diagnoses"][0];
+    assert_eq!(
+        d["id"],
+        "auth-not-offered-on-submission-port",
+        "{}",
+        run.context()
+    );
+    let detail = d["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains(&format!("port {} with STARTTLS", submission.port())),
+        "{}",
+        run.context()
+    );
+    assert_verified_first(&run, submission.port(), "starttls", "STARTTLS");
+    assert_no_auth_sent(&implicit);
+    assert_no_auth_sent(&submission);
+}
+
+#[test]
+fn no_auth_anywhere_says_this_client_is_not_let_in() {
+    let implicit = FakeSmtp::implicit().caps(&["PIPELINING"]).spawn();
+    let run = check(implicit.port(), "implicit", 5, &[]);
+    assert_category(&run, "auth-not-offered");
+    let d = &run.expect_json()["diagnoses"][0];
+    assert_eq!(
+        d["id"],
+        "auth-not-offered-on-submission-port",
+        "{}",
+        run.context()
+    );
+    assert!(
+        d["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("does not let this client log in"),
+        "{}",
+        run.context()
+    );
+}
+
+#[test]
+fn no_suggest_and_nagios_probe_no_alternative() {
+    let alternative = FakeSmtp::implicit().accept(USER, PASSWORD).spawn();
+    let closed = closed_port();
+    let alternatives = format!("{}/implicit", alternative.port());
+    let run = check_with(closed, "starttls", 5, &["--no-suggest"], &alternatives);
+    assert_category(&run, "connection-refused");
+    assert!(
+        run.expect_json().get("suggested_settings").is_none(),
+        "{}",
+        run.context()
+    );
+    let nagios = Doctor::new()
+        .args([
+            "check",
+            USER,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &closed.to_string(),
+            "--format",
+            "nagios",
+        ])
+        .secret(USER, PASSWORD)
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .env("SMTP_DOCTOR_SUGGEST_PORTS", &alternatives)
+        .run();
+    assert_eq!(nagios.code, 2, "{}", nagios.context());
+    assert_eq!(alternative.connections(), 0);
+}
+
+#[test]
+fn text_output_has_a_try_instead_block_with_the_command() {
+    let server = FakeSmtp::implicit().spawn();
+    let run = Doctor::new()
+        .args([
+            "check",
+            USER,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &server.port().to_string(),
+            "--tls",
+            "starttls",
+            "--cafile",
+            &certs::ca_file().display().to_string(),
+        ])
+        .secret(USER, PASSWORD)
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .env(
+            "SMTP_DOCTOR_SUGGEST_PORTS",
+            format!("{}/starttls", closed_port()),
+        )
+        .run();
+    assert_eq!(run.code, 4, "{}", run.context());
+    assert!(run.stdout.contains("try instead:"), "{}", run.context());
+    assert!(
+        run.stdout
+            .contains(&format!("Port {}, SSL/TLS", server.port())),
+        "{}",
+        run.context()
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "--host 127.0.0.1 --port {} --tls implicit",
+            server.port()
+        )),
+        "{}",
+        run.context()
+    );
     assert_no_auth_sent(&server);
 }
