@@ -1,4 +1,6 @@
-//! Process exit statuses (docs/exit-codes.md): the only place with the numbers.
+//! Process exit statuses (docs/exit-codes.md): the number of each status
+//! ([`ExitStatus::code`]), the batch's worst-first order and the monitoring
+//! plugin states. Which category has which status is `diagnose/category.rs`'s.
 
 /// What the process reports to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,10 +1,13 @@
 //! smtp-doctor: tells you why your SMTP login fails and what to do about it.
 //!
-//! Layers (see docs/architecture.md): `smtp` (pure protocol) → `net` (sockets,
-//! TLS, deadlines) → `probe` (one session, recorded) → `diagnose` (the rule
-//! catalogue) → `render` (text/JSON). `explain` feeds pasted text into the same
-//! catalogue; `discovery` picks the endpoint when only an address is given.
-//! `commands` holds one module per subcommand.
+//! Layers, bottom up (docs/architecture.md; `layers.rs` tests the rules):
+//! `smtp` (pure protocol) → `net` (sockets, TLS, DNS, deadlines) → `probe`
+//! (one session, recorded, judged by nothing) → `diagnose` (observations →
+//! the one rule catalogue) → `check` (the engine: `CheckConfig` → plan →
+//! `discovery` → probes → `report::Report`) → `batch` (many accounts) →
+//! `render` (text, JSON, nagios) → `commands` (the face: one module per
+//! subcommand, the only users of `cli`). `explain` feeds pasted text into
+//! the same catalogue.
 
 pub mod batch;
 pub mod check;

@@ -119,15 +119,15 @@ pub fn best(endpoints: &[EndpointResult]) -> Option<&EndpointResult> {
 /// credentials, then an account/server policy, then "try later", then TLS,
 /// then a broken dialogue, then unreachable. Ties go to the earlier candidate.
 pub fn closeness(category: Category) -> u8 {
-    match category.exit_status().code() {
-        0 => 0,
-        5 => 1,
-        6 => 2,
-        7 => 3,
-        4 => 4,
-        1 => 5,
-        3 => 6,
-        _ => 7,
+    match category.exit_status() {
+        ExitStatus::Healthy => 0,
+        ExitStatus::Credentials => 1,
+        ExitStatus::Policy => 2,
+        ExitStatus::Temporary => 3,
+        ExitStatus::Tls => 4,
+        ExitStatus::Problem => 5,
+        ExitStatus::Unreachable => 6,
+        ExitStatus::Usage | ExitStatus::Plugin(_) => 7,
     }
 }
 

@@ -157,8 +157,11 @@ impl Summary {
         if self.skipped > 0 {
             writeln!(
                 out,
-                "  {:<28} {:>8}  7",
-                "skipped (host backed off)", self.skipped
+                "  {:<28} {:>8}  {}",
+                "skipped (host backed off)",
+                self.skipped,
+                // A skipped account counts as temporary: try it again later.
+                ExitStatus::Temporary.code()
             )?;
         }
         if self.expect_given > 0 {

@@ -1,6 +1,8 @@
 //! The diagnosis categories (docs/exit-codes.md) and the exit code of each.
 //!
-//! This file and `exit.rs` are the only places that know the numbers.
+//! Which exit status each category has is decided here, once
+//! ([`Category::exit_status`]); the numbers of the statuses are in `exit.rs`.
+//! Everything else asks these two (batch order, nagios states, closeness).
 
 use crate::exit::ExitStatus;
 use std::fmt;
