@@ -81,10 +81,12 @@ Batch exit code: the worst account's code in the order 2 > 1 > 3 > 4 > 5 > 6 > 7
 --expect CATEGORY (or an `expect` column): an account whose category is the expected one
 counts as 0; one that is `ok` although something else was expected counts as 1.
 
---format nagios (--monitoring): one status line with perfdata; exit 0 OK (logged in,
-or the --expect category), 1 WARNING (certificate expires within --cert-warn days,
-a warning diagnosis, or a temporary refusal: rate-limited, server-temporary-failure),
-2 CRITICAL (any other category, or the certificate expires within --cert-crit days),
+--format nagios (--monitoring): one status line with perfdata (every label every time:
+time connect greeting ehlo starttls tls auth cert_days candidates_tried; U when unknown);
+exit 0 OK (logged in, or the --expect category), 1 WARNING (certificate expires within
+--cert-warn days, a warning diagnosis, a temporary refusal: rate-limited,
+server-temporary-failure, or the total time is over -w SECS), 2 CRITICAL (any other
+category, the certificate expires within --cert-crit days, or the time is over -c SECS),
 3 UNKNOWN (usage error: smtp-doctor could not check; no secret given; --dry-run).
 With --no-auth a healthy server is OK and the status text says \"login not tested\"."
     };
@@ -305,12 +307,18 @@ pub struct CheckArgs {
     /// Exit 0 when the result is this category (e.g. a canary whose wrong password must keep failing).
     #[arg(long, value_name = "CATEGORY", value_parser = parse_category)]
     pub expect: Option<Category>,
-    /// Nagios: WARNING when the certificate expires in fewer than DAYS days.
+    /// A warning (nagios: WARNING) when the certificate expires in fewer than DAYS days.
     #[arg(long, value_name = "DAYS", default_value_t = 14)]
     pub cert_warn: i64,
-    /// Nagios: CRITICAL when the certificate expires in fewer than DAYS days.
+    /// Nagios: CRITICAL when the certificate expires in fewer than DAYS days (other formats: the warning).
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub cert_crit: i64,
+    /// Nagios: WARNING when the whole check takes longer than SECS seconds (as check_smtp -w).
+    #[arg(short = 'w', long, value_name = "SECS", value_parser = parse_seconds)]
+    pub warning: Option<f64>,
+    /// Nagios: CRITICAL when the whole check takes longer than SECS seconds (as check_smtp -c).
+    #[arg(short = 'c', long, value_name = "SECS", value_parser = parse_seconds)]
+    pub critical: Option<f64>,
     /// Read the password from this file (first line).
     #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
     pub password_file: Option<PathBuf>,
@@ -411,6 +419,17 @@ fn parse_category(s: &str) -> Result<Category, String> {
         let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
         format!("unknown category; one of: {}", names.join(", "))
     })
+}
+
+/// `-w` / `-c`: a positive number of seconds (fractions allowed, as check_smtp).
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 86_400.0) {
+        return Err("must be more than 0 and at most 86400 seconds".into());
+    }
+    Ok(v)
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {

@@ -50,6 +50,9 @@ pub struct CheckConfig {
     pub verbose: bool,
     /// The category that counts as healthy.
     pub expect: Option<Category>,
+    /// `--cert-warn`: a certificate with fewer days left gets the warning
+    /// `certificate-expires-soon` (in every format, not only nagios).
+    pub cert_warn_days: i64,
 }
 
 impl Default for CheckConfig {
@@ -70,6 +73,7 @@ impl Default for CheckConfig {
             dry_run: false,
             verbose: false,
             expect: None,
+            cert_warn_days: 14,
         }
     }
 }

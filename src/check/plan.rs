@@ -37,6 +37,8 @@ pub struct CheckPlan {
     pub all: bool,
     /// `--dry-run`: discover, connect to nothing.
     pub dry_run: bool,
+    /// `--cert-warn`: days below which the certificate gets a warning.
+    pub cert_warn_days: i64,
 }
 
 /// Validates a check's settings into a plan (no I/O).
@@ -113,6 +115,7 @@ pub fn plan_check(config: &CheckConfig) -> Result<CheckPlan, Error> {
         overrides: Overrides { port, tls },
         all: config.all,
         dry_run: config.dry_run,
+        cert_warn_days: config.cert_warn_days,
     })
 }
 

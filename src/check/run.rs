@@ -13,6 +13,7 @@ use crate::net::dns::Dns;
 use crate::net::{DnsFailure, ProbeError};
 use crate::probe::{self, Outcome, ProbeOptions, ProbeReport};
 use crate::report::{closeness, EndpointResult, Report};
+use crate::stage::Stage;
 use std::time::{Duration, Instant};
 
 /// True when the endpoint is the right one to judge the account by: it
@@ -34,9 +35,35 @@ fn dns_timed_out(r: &ProbeReport) -> bool {
     )
 }
 
-/// Observations of one probe, with discovery's context added to DNS failures.
-fn observe(r: &ProbeReport, c: &Candidate, discovery: Option<&Discovery>) -> Vec<Observation> {
+/// The certificate warning at `--cert-warn` days instead of the catalogue's
+/// default: an accepted certificate with fewer days left than `warn_days`.
+fn cert_expiry(r: &ProbeReport, warn_days: i64) -> Option<Observation> {
+    let cert = r.tls.as_ref()?.certificate.as_ref()?;
+    let accepted = r
+        .stages
+        .iter()
+        .any(|s| s.stage == Stage::TlsHandshake && s.ok);
+    (accepted && (0..warn_days).contains(&cert.days_left)).then(|| {
+        Observation::new(Signal::CertExpiresSoon)
+            .at(Stage::TlsHandshake)
+            .with_detail(format!(
+                "expires {} ({} days left; --cert-warn {warn_days})",
+                cert.not_after, cert.days_left
+            ))
+    })
+}
+
+/// Observations of one probe, with discovery's context added to DNS
+/// failures and the certificate judged by `--cert-warn`.
+fn observe(
+    r: &ProbeReport,
+    c: &Candidate,
+    discovery: Option<&Discovery>,
+    cert_warn_days: i64,
+) -> Vec<Observation> {
     let mut observations = crate::diagnose::observe(r);
+    observations.retain(|o| o.signal != Signal::CertExpiresSoon);
+    observations.extend(cert_expiry(r, cert_warn_days));
     if c.source == Source::Guess {
         for o in &mut observations {
             if matches!(
@@ -145,7 +172,7 @@ impl Checking {
         let c = &self.candidates[self.next];
         self.next += 1;
         let r = probe::probe(&c.endpoint, options).await;
-        let obs = observe(&r, c, self.discovery.as_ref());
+        let obs = observe(&r, c, self.discovery.as_ref(), self.plan.cert_warn_days);
         let diagnoses = classify(&obs);
         let category = primary_category(&diagnoses);
         if answered_auth(&r) && !self.plan.all {

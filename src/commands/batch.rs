@@ -86,9 +86,9 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                         json::render_expecting(&d.report, d.expect, false, &mut buf)?
                     }
                     CheckFormat::Text => account_line(&d, &mut buf)?,
-                    CheckFormat::Nagios => {
-                        monitoring.push(nagios::assess(&d.report, d.expect, d.elapsed, th))
-                    }
+                    CheckFormat::Nagios => monitoring.push(crate::report::monitor::assess(
+                        &d.report, d.expect, d.elapsed, th,
+                    )),
                 }
                 if !buf.is_empty() {
                     match &progress {
@@ -162,7 +162,7 @@ fn account_line(d: &Done, out: &mut dyn Write) -> std::io::Result<()> {
         (false, true) => paint("32", "✓"),
         (false, false) => paint("31", "✗"),
     };
-    let who = nagios::label(r);
+    let who = crate::report::monitor::label(r);
     let endpoint = match (r.best_endpoint(), &d.endpoint) {
         (Some(p), _) if !d.skipped => schedule::EndpointKey::of(&p.probe.endpoint).to_string(),
         (_, Some(key)) => key.to_string(),
@@ -173,12 +173,22 @@ fn account_line(d: &Done, out: &mut dyn Write) -> std::io::Result<()> {
         Some(e) => format!(" (expected {e})"),
         None => String::new(),
     };
-    let diagnosis = r
-        .diagnoses
-        .first()
-        .filter(|d| d.severity == crate::diagnose::Severity::Error)
-        .map(|d| format!("  {}: {}", d.id, d.summary))
-        .unwrap_or_default();
+    // The primary error; on a healthy row, its warnings (an expiring
+    // certificate must not hide behind a plain "✓ ok").
+    let diagnosis = match r.diagnoses.first() {
+        Some(d) if d.severity == crate::diagnose::Severity::Error => {
+            format!("  {}: {}", d.id, d.summary)
+        }
+        _ => r
+            .diagnoses
+            .iter()
+            .filter(|d| d.severity == crate::diagnose::Severity::Warning)
+            .map(|d| match &d.detail {
+                Some(detail) => format!("  warning[{}]: {} ({detail})", d.id, d.summary),
+                None => format!("  warning[{}]: {}", d.id, d.summary),
+            })
+            .collect(),
+    };
     let time = if d.skipped {
         "skipped".to_string()
     } else {

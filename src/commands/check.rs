@@ -54,6 +54,7 @@ pub fn config(args: &CheckArgs) -> CheckConfig {
         dry_run: args.dry_run,
         verbose: args.verbose,
         expect: args.expect,
+        cert_warn_days: args.cert_warn,
     }
 }
 
@@ -65,9 +66,18 @@ pub fn thresholds(args: &CheckArgs) -> Result<nagios::Thresholds, Error> {
             args.cert_crit, args.cert_warn
         )));
     }
+    if let (Some(w), Some(c)) = (args.warning, args.critical) {
+        if w > c {
+            return Err(Error::usage(format!(
+                "-w {w} is more than -c {c}: the warning time must not exceed the critical one"
+            )));
+        }
+    }
     Ok(nagios::Thresholds {
         warn_days: args.cert_warn,
         crit_days: args.cert_crit,
+        warn_secs: args.warning,
+        crit_secs: args.critical,
     })
 }
 

@@ -4,172 +4,67 @@
 //! optional long-text lines after it, and exit 0 OK / 1 WARNING / 2 CRITICAL /
 //! 3 UNKNOWN.
 //!
-//! With several endpoints (discovery, `--all`) the status text, the stage
-//! times and `cert_days` describe the **best endpoint** (the one the verdict
-//! is based on, [`Report::best_endpoint`]), the text names it and says how
-//! many candidates were tried, and perfdata adds `candidates_tried`; `time`
-//! stays the whole check.
-//!
-//! Mapping (also in README and `--help`):
-//! - OK: category `ok` (or the `--expect` category), certificate not close to expiry;
-//! - WARNING: `rate-limited` / `server-temporary-failure` (try again later), a
-//!   warning diagnosis (e.g. cleartext AUTH), or fewer than `--cert-warn` days left;
-//! - CRITICAL: any other category, an unexpected `ok` under `--expect`, or fewer
-//!   than `--cert-crit` days left;
-//! - UNKNOWN: usage errors (smtp-doctor could not check at all).
+//! This module only formats: the state and what it rests on come from
+//! `check::monitor::assess`. Perfdata is stable, as graphing needs: every
+//! label on every line (`time`, `connect`, `greeting`, `ehlo`, `starttls`,
+//! `tls`, `auth`, `cert_days`, `candidates_tried`), `U` when a value is
+//! unknown (a stage that did not run, no certificate), per the Monitoring
+//! Plugins development guidelines. With several endpoints the stage times
+//! and `cert_days` are the best endpoint's; `time` is the whole check.
 
-use crate::diagnose::{Category, Severity};
-use crate::exit::{ExitStatus, PluginState};
-use crate::probe::{Outcome, ProbeReport};
+use crate::diagnose::Category;
+use crate::exit::PluginState;
+use crate::report::monitor::{self, Note, Verdict};
+pub use crate::report::monitor::{Assessment, Thresholds};
 use crate::report::Report;
 use crate::stage::Stage;
 use std::io::{self, Write};
 use std::time::Duration;
 
-/// Certificate-expiry thresholds in days (`--cert-warn`, `--cert-crit`).
-#[derive(Debug, Clone, Copy)]
-pub struct Thresholds {
-    pub warn_days: i64,
-    pub crit_days: i64,
-}
-
-/// The state of one check and the text that explains it.
-#[derive(Debug, Clone)]
-pub struct Assessment {
-    pub state: PluginState,
-    pub text: String,
-}
-
-/// Who was checked, for the status text.
-pub fn label(report: &Report) -> String {
-    let target = report.target.as_ref();
-    target
-        .and_then(|t| t.address.clone().or_else(|| t.user.clone()))
-        .or_else(|| report.best_probe().map(host_port))
-        .unwrap_or_else(|| "smtp".into())
-}
-
-fn host_port(p: &ProbeReport) -> String {
-    if p.endpoint.host.contains(':') {
-        format!("[{}]:{}", p.endpoint.host, p.endpoint.port)
-    } else {
-        format!("{}:{}", p.endpoint.host, p.endpoint.port)
-    }
-}
-
-/// `(tried, candidates)` when the check had a choice of endpoints
-/// (discovery, or more than one endpoint probed); `None` for `--host`.
-fn candidates_tried(report: &Report) -> Option<(usize, usize)> {
-    let tried = report.endpoints.as_ref().map_or(0, Vec::len);
-    let total = report
-        .discovery
-        .as_ref()
-        .map_or(tried, |d| d.candidates.len().max(tried));
-    (report.discovery.is_some() || tried > 1).then_some((tried, total))
-}
-
-/// Days left on a certificate that was accepted in a finished handshake.
-fn cert_days(report: &Report) -> Option<(i64, &str)> {
-    let p = report.best_probe()?;
-    let handshake_ok = p
-        .stages
-        .iter()
-        .any(|s| s.stage == Stage::TlsHandshake && s.ok);
-    let c = p.tls.as_ref()?.certificate.as_ref()?;
-    handshake_ok.then_some((c.days_left, c.not_after.as_str()))
-}
-
-fn worse(a: PluginState, b: PluginState) -> PluginState {
-    if b.severity() > a.severity() {
-        b
-    } else {
-        a
-    }
-}
-
-/// Maps a finished check to a plugin state.
-pub fn assess(
-    report: &Report,
-    expect: Option<Category>,
-    elapsed: Duration,
-    th: Thresholds,
-) -> Assessment {
-    let who = label(report);
-    let cat = report.category;
-    let secs = elapsed.as_secs_f64();
-    let (mut state, mut text) = match expect {
-        Some(e) if e == cat => (
-            PluginState::Ok,
-            format!("{who}: {cat}, as expected ({secs:.2}s)"),
-        ),
-        Some(e) if cat == Category::Ok => (
-            PluginState::Critical,
-            format!("{who}: ok, but {e} was expected ({secs:.2}s)"),
-        ),
-        _ if cat == Category::Ok => {
-            let authenticated = report
-                .best_probe()
-                .is_some_and(|p| matches!(p.outcome, Outcome::Authenticated { .. }));
-            if authenticated {
-                (
-                    PluginState::Ok,
-                    format!("{who} authenticated in {secs:.2}s"),
-                )
-            } else {
-                (
-                    PluginState::Ok,
-                    format!(
-                        "{who}: connection and TLS OK in {secs:.2}s; login not tested (--no-auth)"
-                    ),
-                )
-            }
+/// The status text of one assessment (after `SMTP STATE - `).
+pub fn text(a: &Assessment) -> String {
+    let who = &a.who;
+    let secs = a.secs;
+    let mut text = match &a.verdict {
+        Verdict::AsExpected(c) => format!("{who}: {c}, as expected ({secs:.2}s)"),
+        Verdict::UnexpectedOk(e) => format!("{who}: ok, but {e} was expected ({secs:.2}s)"),
+        Verdict::Authenticated => format!("{who} authenticated in {secs:.2}s"),
+        Verdict::NotAttempted => {
+            format!("{who}: connection and TLS OK in {secs:.2}s; login not tested (--no-auth)")
         }
-        _ => {
-            let state = if cat.exit_status() == ExitStatus::Temporary {
-                PluginState::Warning
-            } else {
-                PluginState::Critical
-            };
-            let what = report
-                .diagnoses
-                .first()
-                .map(|d| format!(": {} [{}]", d.summary, d.id))
-                .unwrap_or_default();
-            (state, format!("{who}: {cat}{what}"))
-        }
+        Verdict::Failed {
+            category,
+            id,
+            summary,
+        } => match (summary, id) {
+            (Some(s), Some(id)) => format!("{who}: {category}: {s} [{id}]"),
+            _ => format!("{who}: {category}"),
+        },
     };
-    if let (Some((tried, total)), Some(best)) = (candidates_tried(report), report.best_probe()) {
+    if let Some((best, tried, total)) = &a.best {
         text.push_str(&format!(
-            "; best endpoint {} ({tried} of {total} candidates tried)",
-            host_port(best)
+            "; best endpoint {best} ({tried} of {total} candidates tried)"
         ));
     }
-    // Warnings other than the built-in certificate one (thresholds decide that).
-    for d in &report.diagnoses {
-        if d.severity == Severity::Warning && d.id != "certificate-expires-soon" {
-            state = worse(state, PluginState::Warning);
-            text.push_str(&format!("; warning: {}", d.summary));
-        }
-    }
-    if let Some((days, not_after)) = cert_days(report) {
-        let cert_state = if days < th.crit_days {
-            PluginState::Critical
-        } else if days < th.warn_days {
-            PluginState::Warning
-        } else {
-            PluginState::Ok
-        };
-        if cert_state != PluginState::Ok {
-            state = worse(state, cert_state);
-            text.push_str(&format!(
+    for n in &a.notes {
+        match n {
+            Note::Warning(summary) => text.push_str(&format!("; warning: {summary}")),
+            Note::Certificate {
+                days, not_after, ..
+            } => text.push_str(&format!(
                 "; certificate expires in {days} days ({not_after})"
-            ));
+            )),
+            Note::Slow { secs, limit, state } => text.push_str(&format!(
+                "; took {secs:.2}s, over the {} threshold of {limit}s",
+                if *state == PluginState::Critical {
+                    "critical"
+                } else {
+                    "warning"
+                }
+            )),
         }
     }
-    Assessment {
-        state,
-        text: clean(&text),
-    }
+    clean(&text)
 }
 
 /// Plugin output must stay on one line and must not contain `|`.
@@ -181,46 +76,57 @@ fn secs(us: u64) -> String {
     format!("{:.3}s", us as f64 / 1e6)
 }
 
-/// `time=0.231s;;;0 connect=0.001s greeting=… tls=0.010s auth=0.120s cert_days=799;14:;7:`,
-/// and `candidates_tried=2;;;0;3` after discovery or with several endpoints.
-/// The stage times and `cert_days` are the best endpoint's.
+/// A threshold in perfdata: empty when not set.
+fn limit(v: Option<f64>) -> String {
+    v.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+/// The stages of the perfdata, in session order.
+const PERF_STAGES: [Stage; 6] = [
+    Stage::Connect,
+    Stage::Greeting,
+    Stage::Ehlo,
+    Stage::StartTls,
+    Stage::TlsHandshake,
+    Stage::Auth,
+];
+
+/// `time=0.231s;W;C;0 connect=0.001s greeting=… ehlo=… starttls=… tls=… auth=…
+/// cert_days=799;14:;7: candidates_tried=1;;;0;1`: every label every time, `U`
+/// for an unknown value. A stage run twice (EHLO before and after STARTTLS)
+/// is the sum of its runs.
 ///
 /// Thresholds use the range syntax of the plugin guidelines: `14:` alerts
-/// below 14.
+/// below 14; `time`'s warning and critical are `-w` and `-c`.
 pub fn perfdata(report: &Report, elapsed: Duration, th: Thresholds) -> String {
     let mut perf = vec![format!(
-        "time={};;;0",
-        secs(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX))
+        "time={};{};{};0",
+        secs(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)),
+        limit(th.warn_secs),
+        limit(th.crit_secs)
     )];
-    if let Some(p) = report.best_probe() {
-        for stage in [
-            Stage::Connect,
-            Stage::Greeting,
-            Stage::TlsHandshake,
-            Stage::Auth,
-        ] {
-            let mut seen = false;
-            let us: u64 = p
-                .stages
-                .iter()
-                .filter(|s| s.stage == stage)
-                .inspect(|_| seen = true)
-                .map(|s| s.us)
-                .sum();
-            if seen {
-                perf.push(format!("{}={}", stage.as_str(), secs(us)));
-            }
-        }
+    let best = report.best_probe();
+    for stage in PERF_STAGES {
+        let runs: Vec<u64> = best
+            .into_iter()
+            .flat_map(|p| p.stages.iter())
+            .filter(|s| s.stage == stage)
+            .map(|s| s.us)
+            .collect();
+        let value = if runs.is_empty() {
+            "U".to_string()
+        } else {
+            secs(runs.iter().sum())
+        };
+        perf.push(format!("{}={value}", stage.as_str()));
     }
-    if let Some((days, _)) = cert_days(report) {
-        perf.push(format!(
-            "cert_days={days};{}:;{}:",
-            th.warn_days, th.crit_days
-        ));
-    }
-    if let Some((tried, total)) = candidates_tried(report) {
-        perf.push(format!("candidates_tried={tried};;;0;{total}"));
-    }
+    let days = monitor::cert_days(report).map_or("U".to_string(), |(d, _)| d.to_string());
+    perf.push(format!(
+        "cert_days={days};{}:;{}:",
+        th.warn_days, th.crit_days
+    ));
+    let (tried, total) = monitor::candidates_tried(report);
+    perf.push(format!("candidates_tried={tried};;;0;{total}"));
     perf.join(" ")
 }
 
@@ -232,12 +138,12 @@ pub fn render_check(
     th: Thresholds,
     out: &mut dyn Write,
 ) -> io::Result<PluginState> {
-    let a = assess(report, expect, elapsed, th);
+    let a = monitor::assess(report, expect, elapsed, th);
     writeln!(
         out,
         "SMTP {} - {} | {}",
         a.state.as_str(),
-        a.text,
+        text(&a),
         perfdata(report, elapsed, th)
     )?;
     Ok(a.state)
@@ -256,19 +162,21 @@ pub fn render_batch(
         count(PluginState::Warning),
         count(PluginState::Critical),
     );
-    let worst = accounts
-        .iter()
-        .fold(PluginState::Ok, |w, a| worse(w, a.state));
+    let worst = monitor::worst(accounts);
     let t = elapsed.as_secs_f64();
+    let n = accounts.len();
+    let what = if n == 1 {
+        "1 account".to_string()
+    } else {
+        format!("{n} accounts")
+    };
     writeln!(
         out,
-        "SMTP {} - {}: {ok} OK, {warning} WARNING, {critical} CRITICAL in {t:.2}s | accounts={};;;0 ok={ok};;;0 warning={warning};;;0 critical={critical};;;0 time={t:.3}s;;;0",
+        "SMTP {} - {what}: {ok} OK, {warning} WARNING, {critical} CRITICAL in {t:.2}s | accounts={n};;;0 ok={ok};;;0 warning={warning};;;0 critical={critical};;;0 time={t:.3}s;;;0",
         worst.as_str(),
-        crate::batch::summary::accounts(accounts.len()),
-        accounts.len(),
     )?;
     for a in accounts.iter().filter(|a| a.state != PluginState::Ok) {
-        writeln!(out, "{}: {}", a.state.as_str(), a.text)?;
+        writeln!(out, "{}: {}", a.state.as_str(), text(a))?;
     }
     Ok(worst)
 }
@@ -284,7 +192,7 @@ mod tests {
     use crate::discovery::{Candidate, Source};
     use crate::endpoint::{Endpoint, TlsMode};
     use crate::net::tls::{CertificateSummary, TlsInfo};
-    use crate::probe::StageRecord;
+    use crate::probe::{Outcome, ProbeReport, StageRecord};
     use crate::report::{EndpointResult, Target};
     use crate::smtp::sasl::Mechanism;
 
@@ -359,7 +267,13 @@ mod tests {
     const TH: Thresholds = Thresholds {
         warn_days: 14,
         crit_days: 7,
+        warn_secs: None,
+        crit_secs: None,
     };
+
+    fn assess(r: &Report, e: Option<Category>, d: Duration, th: Thresholds) -> Assessment {
+        monitor::assess(r, e, d, th)
+    }
 
     #[test]
     fn ok_line_has_the_perfdata_of_the_example() {
@@ -375,7 +289,7 @@ mod tests {
         assert_eq!(state, PluginState::Ok);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "SMTP OK - alice@example.test authenticated in 0.23s | time=0.231s;;;0 connect=0.001s greeting=0.002s tls=0.010s auth=0.120s cert_days=799;14:;7:\n"
+            "SMTP OK - alice@example.test authenticated in 0.23s | time=0.231s;;;0 connect=0.001s greeting=0.002s ehlo=U starttls=U tls=0.010s auth=0.120s cert_days=799;14:;7: candidates_tried=1;;;0;1\n"
         );
     }
 
@@ -440,7 +354,86 @@ mod tests {
         assert_eq!(state, PluginState::Ok);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "SMTP OK - alice@example.test authenticated in 0.30s; best endpoint smtp.example.test:587 (2 of 2 candidates tried) | time=0.300s;;;0 connect=0.001s greeting=0.002s tls=0.010s auth=0.120s cert_days=799;14:;7: candidates_tried=2;;;0;2\n"
+            "SMTP OK - alice@example.test authenticated in 0.30s; best endpoint smtp.example.test:587 (2 of 2 candidates tried) | time=0.300s;;;0 connect=0.001s greeting=0.002s ehlo=U starttls=U tls=0.010s auth=0.120s cert_days=799;14:;7: candidates_tried=2;;;0;2\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod stable_perfdata {
+    use super::*;
+
+    /// The labels of a perfdata string, in order.
+    fn labels(perf: &str) -> Vec<&str> {
+        perf.split(' ')
+            .map(|kv| kv.split('=').next().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn every_label_every_time_with_u_for_unknown() {
+        let failed = Report {
+            target: None,
+            endpoints: Some(Vec::new()),
+            discovery: None,
+            diagnoses: Vec::new(),
+            category: Category::ConnectionRefused,
+            verbose: false,
+            suggested_settings: None,
+        };
+        let th = Thresholds {
+            warn_secs: Some(2.0),
+            crit_secs: Some(5.0),
+            ..Thresholds::default()
+        };
+        let perf = perfdata(&failed, Duration::from_millis(5), th);
+        assert_eq!(
+            labels(&perf),
+            [
+                "time",
+                "connect",
+                "greeting",
+                "ehlo",
+                "starttls",
+                "tls",
+                "auth",
+                "cert_days",
+                "candidates_tried"
+            ]
+        );
+        assert!(
+            perf.starts_with("time=0.005s;2;5;0 connect=U greeting=U"),
+            "{perf}"
+        );
+        assert!(perf.contains("cert_days=U;14:;7:"), "{perf}");
+        assert!(perf.ends_with("candidates_tried=0;;;0;1"), "{perf}");
+    }
+
+    #[test]
+    fn total_time_thresholds_raise_the_state() {
+        let ok = Report {
+            target: None,
+            endpoints: Some(Vec::new()),
+            discovery: None,
+            diagnoses: Vec::new(),
+            category: Category::Ok,
+            verbose: false,
+            suggested_settings: None,
+        };
+        let th = Thresholds {
+            warn_secs: Some(1.0),
+            crit_secs: Some(3.0),
+            ..Thresholds::default()
+        };
+        let at = |ms| monitor::assess(&ok, None, Duration::from_millis(ms), th).state;
+        assert_eq!(at(900), PluginState::Ok);
+        assert_eq!(at(1500), PluginState::Warning);
+        assert_eq!(at(3500), PluginState::Critical);
+        let a = monitor::assess(&ok, None, Duration::from_millis(3500), th);
+        assert!(
+            text(&a).contains("over the critical threshold of 3s"),
+            "{}",
+            text(&a)
         );
     }
 }

@@ -296,3 +296,162 @@ fn dry_run_shows_failed_lookups() {
         json.context()
     );
 }
+
+// ---------------------------------------------------------------------------
+// Monitoring: stable perfdata, -w/-c, certificate thresholds everywhere
+// ---------------------------------------------------------------------------
+
+/// The perfdata labels of a nagios status line, in order.
+fn perf_labels(line: &str) -> Vec<String> {
+    let perf = line.split_once(" | ").map(|(_, p)| p.trim()).unwrap_or("");
+    perf.split(' ')
+        .map(|kv| kv.split('=').next().unwrap().to_string())
+        .collect()
+}
+
+const LABELS: [&str; 9] = [
+    "time",
+    "connect",
+    "greeting",
+    "ehlo",
+    "starttls",
+    "tls",
+    "auth",
+    "cert_days",
+    "candidates_tried",
+];
+
+#[test]
+fn nagios_perfdata_has_every_label_whatever_the_outcome() {
+    let s = server();
+    let ok = check(&s, &["--format", "nagios"])
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .run();
+    assert_eq!(ok.code, 0, "{}", ok.context());
+    assert_eq!(perf_labels(&ok.stdout), LABELS, "{}", ok.stdout);
+    assert!(!ok.stdout.contains("=U"), "all known: {}", ok.stdout);
+    // A closed port: nothing after connect is known, the labels stay.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let refused = Doctor::new()
+        .args(["check", USER, "--host", "127.0.0.1", "--port", &port])
+        .args(["--format", "nagios", "--timeout", "2"])
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .secret(USER, PASSWORD)
+        .run();
+    assert_eq!(refused.code, 2, "{}", refused.context());
+    assert_eq!(perf_labels(&refused.stdout), LABELS, "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("greeting=U")
+            && refused.stdout.contains("auth=U")
+            && refused.stdout.contains("cert_days=U;14:;7:"),
+        "{}",
+        refused.stdout
+    );
+}
+
+#[test]
+fn nagios_total_time_thresholds_like_check_smtp() {
+    let slow = FakeSmtp::starttls()
+        .accept(USER, PASSWORD)
+        .greeting_delay(std::time::Duration::from_millis(600))
+        .spawn();
+    let run = |extra: &[&str]| {
+        check(&slow, &["--format", "nagios"])
+            .args(extra)
+            .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+            .run()
+    };
+    let ok = run(&["-w", "5", "-c", "10"]);
+    assert_eq!(ok.code, 0, "{}", ok.context());
+    assert!(ok.stdout.contains("time="), "{}", ok.stdout);
+    assert!(ok.stdout.contains(";5;10;0 "), "{}", ok.stdout);
+    let warn = run(&["-w", "0.2"]);
+    assert_eq!(warn.code, 1, "{}", warn.context());
+    assert!(
+        warn.stdout.starts_with("SMTP WARNING - ")
+            && warn.stdout.contains("over the warning threshold of 0.2s"),
+        "{}",
+        warn.stdout
+    );
+    let crit = run(&["--warning", "0.1", "--critical", "0.2"]);
+    assert_eq!(crit.code, 2, "{}", crit.context());
+    assert!(
+        crit.stdout.contains("over the critical threshold"),
+        "{}",
+        crit.stdout
+    );
+    let bad = run(&["-w", "3", "-c", "1"]);
+    assert_eq!(bad.code, 3, "{}", bad.context());
+}
+
+#[test]
+fn cert_warn_is_honoured_outside_nagios() {
+    let s = server();
+    // The test certificate is valid for decades: a huge --cert-warn reaches it.
+    let json = check(
+        &s,
+        &[
+            "--format",
+            "json",
+            "--cert-warn",
+            "100000",
+            "--cert-crit",
+            "1",
+        ],
+    )
+    .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+    .run();
+    assert_eq!(json.code, 0, "{}", json.context());
+    assert_eq!(json.expect_json()["category"], "ok");
+    assert!(
+        json.ids().contains(&"certificate-expires-soon"),
+        "{}",
+        json.context()
+    );
+    // The default (14 days) does not.
+    let quiet = check(&s, &["--format", "json"])
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .run();
+    assert!(
+        !quiet.ids().contains(&"certificate-expires-soon"),
+        "{}",
+        quiet.context()
+    );
+}
+
+#[test]
+fn batch_row_shows_a_certificate_five_days_from_expiry() {
+    let s = FakeSmtp::starttls()
+        .accept(USER, PASSWORD)
+        .cert(certs::Cert::ExpiresSoon)
+        .spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accounts.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "address,host,port,password_env\n{USER},127.0.0.1,{},VERDICT_PW\n",
+            s.port()
+        ),
+    )
+    .unwrap();
+    let out = Doctor::new()
+        .args(["check", "--batch"])
+        .arg(&path)
+        .args(["--cafile", &certs::ca_file().display().to_string()])
+        .args(["--timeout", "5", "--format", "text"])
+        .env("VERDICT_PW", PASSWORD)
+        .secret(USER, PASSWORD)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.context());
+    let row = out.stdout.lines().next().unwrap_or_default();
+    assert!(
+        row.contains("ok")
+            && row.contains("warning[certificate-expires-soon]")
+            && row.contains(" days left"),
+        "{}",
+        out.context()
+    );
+}

@@ -1,4 +1,7 @@
-//! The finished result of a command: what `render` prints.
+//! The finished result of a command: what `render` prints; and, in
+//! [`monitor`], what it means for a monitoring system.
+
+pub mod monitor;
 
 use crate::diagnose::{Category, Diagnosis};
 use crate::discovery::{Candidate, Discovery};
