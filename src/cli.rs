@@ -375,6 +375,11 @@ pub struct CheckArgs {
     /// Batch and --format nagios never probe them.
     #[arg(long)]
     pub no_suggest: bool,
+    /// Check every address the host name resolves to (A and AAAA), each on its
+    /// own connection, not only the one that answered first; the others up to
+    /// AUTH, without the secret. A broken address becomes the verdict.
+    #[arg(long, conflicts_with = "batch")]
+    pub all_addresses: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 //! thin drivers over this module; it knows nothing of clap, of output
 //! formats or of the terminal.
 
+pub mod addresses;
 mod config;
 mod plan;
 mod run;

@@ -223,6 +223,7 @@ impl Checking {
             category,
             verbose,
             suggested_settings: None,
+            other_addresses: Vec::new(),
         };
         (report, self.busy)
     }

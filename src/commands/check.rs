@@ -199,6 +199,7 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                     diagnoses: vec![*diagnosis],
                     verbose: config.verbose,
                     suggested_settings: None,
+                    other_addresses: Vec::new(),
                 };
                 return emit(&report, args, Duration::ZERO, color);
             }
@@ -275,6 +276,11 @@ pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
             suggest::annotate(&mut report.diagnoses, &found);
             report.suggested_settings = Some(found);
         }
+    }
+    // After the suggestions, which are about the endpoint checked, not about
+    // a broken sibling address.
+    if args.all_addresses {
+        runtime.block_on(check::addresses::check_others(&mut report, &options));
     }
     emit(&report, args, elapsed, color)
 }

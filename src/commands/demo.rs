@@ -73,6 +73,7 @@ pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
                 category,
                 verbose: args.verbose,
                 suggested_settings: None,
+                other_addresses: Vec::new(),
             })
         })?;
         let as_expected = report.category.as_str() == scenario.expect;

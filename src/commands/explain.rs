@@ -32,6 +32,7 @@ pub fn explain_bytes(input: &[u8]) -> Report {
         category,
         verbose: false,
         suggested_settings: None,
+        other_addresses: Vec::new(),
     }
 }
 

@@ -25,6 +25,7 @@ pub fn token_report(token: &Secret, user: Option<&str>, now: i64) -> Report {
         category,
         verbose: false,
         suggested_settings: None,
+        other_addresses: Vec::new(),
     }
 }
 

@@ -9,7 +9,7 @@ mod connect;
 mod session;
 
 pub use connect::is_ip_literal;
-pub use session::probe;
+pub use session::{probe, probe_at};
 
 use crate::endpoint::Endpoint;
 use crate::net::tls::{TlsInfo, TrustAnchors};
@@ -103,4 +103,7 @@ pub struct ProbeReport {
     pub implicit_tls_detected: bool,
     /// The user name AUTH was attempted with (not secret).
     pub user: Option<String>,
+    /// Every address the host resolved to, in the order tried (`address` is
+    /// the one used); with `check --all-addresses`, the one address probed.
+    pub addresses: Vec<String>,
 }

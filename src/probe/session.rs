@@ -31,10 +31,25 @@ struct Session<'a> {
     mechanism: Option<Mechanism>,
     cleartext_auth: bool,
     implicit_tls_detected: bool,
+    /// Connect to this address only, not to what the host name resolves to.
+    pinned: Option<SocketAddr>,
+    /// What the host name resolved to (or the pinned address).
+    addresses: Vec<String>,
 }
 
 /// Runs one check against `endpoint`. Never panics on server input; always returns.
 pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
+    probe_at(endpoint, None, opts).await
+}
+
+/// Like [`probe`], but connects to `address` (its IP; the port is the
+/// endpoint's) instead of resolving the host name, which still names the
+/// server for TLS (SNI, certificate check): `check --all-addresses`.
+pub async fn probe_at(
+    endpoint: &Endpoint,
+    address: Option<SocketAddr>,
+    opts: &ProbeOptions,
+) -> ProbeReport {
     let redactor = match &opts.credential {
         Some(c) => Redactor::new(
             opts.user.as_deref().unwrap_or(""),
@@ -56,6 +71,8 @@ pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
         mechanism: None,
         cleartext_auth: false,
         implicit_tls_detected: false,
+        pinned: address,
+        addresses: Vec::new(),
     };
     let outcome = s.run().await;
     let outcome = match outcome {
@@ -96,6 +113,7 @@ pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
         cleartext_auth: s.cleartext_auth,
         implicit_tls_detected: s.implicit_tls_detected,
         user: opts.user.clone(),
+        addresses: s.addresses,
     }
 }
 
@@ -145,7 +163,12 @@ impl Session<'_> {
         let port = self.endpoint.port;
 
         // Resolve (A and AAAA) and connect (Happy Eyeballs, RFC 8305).
-        let resolved = if connect::is_ip_literal(&host) {
+        let resolved = if let Some(a) = self.pinned {
+            connect::Resolved {
+                addrs: vec![SocketAddr::new(a.ip(), port)],
+                ..connect::Resolved::default()
+            }
+        } else if connect::is_ip_literal(&host) {
             tri!(connect::resolve(self.opts.dns.as_ref(), &host, port, t).await)
         } else {
             let started = Instant::now();
@@ -156,6 +179,7 @@ impl Session<'_> {
             }
             resolved
         };
+        self.addresses = resolved.addrs.iter().map(ToString::to_string).collect();
         let started = Instant::now();
         let (tcp, addr) = match connect::connect(&resolved, t).await {
             Ok(c) => {

@@ -29,6 +29,8 @@ struct Document<'a> {
     diagnoses: Vec<DiagnosisView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suggested_settings: Option<Vec<SuggestionView<'a>>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    other_addresses: Vec<EndpointView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expect: Option<ExpectView>,
 }
@@ -100,6 +102,9 @@ struct EndpointView<'a> {
     category: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     address: Option<&'a str>,
+    /// Every address the host resolved to, when there were several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    addresses: Option<&'a [String]>,
     stages: Vec<StageView<'a>>,
     capabilities: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +162,7 @@ fn endpoint_view(r: &EndpointResult, verbose: bool) -> EndpointView<'_> {
         source_detail: Some(&r.candidate.detail),
         category: Some(r.category.as_str()),
         address: p.address.as_deref(),
+        addresses: (p.addresses.len() > 1).then_some(p.addresses.as_slice()),
         stages: p
             .stages
             .iter()
@@ -289,6 +295,11 @@ fn document(report: &Report, expect: Option<Category>) -> Document<'_> {
             .as_ref()
             .map(|d| discovery_view(d, report.endpoints.as_deref().unwrap_or_default())),
         diagnoses: report.diagnoses.iter().map(diagnosis_view).collect(),
+        other_addresses: report
+            .other_addresses
+            .iter()
+            .map(|p| endpoint_view(p, report.verbose))
+            .collect(),
         suggested_settings: report.suggested_settings.as_ref().map(|list| {
             list.iter()
                 .map(|s| SuggestionView {

@@ -238,6 +238,7 @@ mod tests {
             mechanism: Some(Mechanism::Plain),
             cleartext_auth: false,
             implicit_tls_detected: false,
+            addresses: Vec::new(),
             user: None,
         };
         let probe = EndpointResult {
@@ -261,6 +262,7 @@ mod tests {
             category,
             verbose: false,
             suggested_settings: None,
+            other_addresses: Vec::new(),
         }
     }
 
@@ -380,6 +382,7 @@ mod stable_perfdata {
             category: Category::ConnectionRefused,
             verbose: false,
             suggested_settings: None,
+            other_addresses: Vec::new(),
         };
         let th = Thresholds {
             warn_secs: Some(2.0),
@@ -419,6 +422,7 @@ mod stable_perfdata {
             category: Category::Ok,
             verbose: false,
             suggested_settings: None,
+            other_addresses: Vec::new(),
         };
         let th = Thresholds {
             warn_secs: Some(1.0),

@@ -81,6 +81,17 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             writeln!(out)?;
         }
     }
+    if !report.other_addresses.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            p.bold("other addresses (--all-addresses; up to AUTH, without the secret):")
+        )?;
+        for ep in &report.other_addresses {
+            render_endpoint(ep, report.verbose, &p, out)?;
+            writeln!(out)?;
+        }
+    }
     render_diagnoses(report, &p, out)?;
     if let Some(list) = &report.suggested_settings {
         render_suggestions(list, &p, out)?;
@@ -195,6 +206,15 @@ fn render_endpoint(
         p.bold(&format!("{host}:{}", ep.endpoint.port)),
         p.dim(&format!("({mode}){source}"))
     )?;
+    if ep.addresses.len() > 1 {
+        writeln!(
+            out,
+            "  {} {} (this check used {}; --all-addresses checks each)",
+            p.dim("addresses:"),
+            ep.addresses.join(", "),
+            ep.address.as_deref().unwrap_or("none")
+        )?;
+    }
     for s in &ep.stages {
         let mark = if s.ok { p.green("✓") } else { p.red("✗") };
         let detail = s.detail.as_deref().unwrap_or("");

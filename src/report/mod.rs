@@ -78,6 +78,10 @@ pub struct Report {
     /// `None` when none were probed (no failure they avoid, `--no-suggest`,
     /// batch, monitoring output).
     pub suggested_settings: Option<Vec<Suggestion>>,
+    /// `check --all-addresses`: the best endpoint probed again at each other
+    /// address its host resolved to, without the secret. Kept apart from
+    /// `endpoints`, so that a login-less probe never becomes the best endpoint.
+    pub other_addresses: Vec<EndpointResult>,
 }
 
 impl Report {
@@ -147,6 +151,7 @@ mod tests {
             category,
             verbose: false,
             suggested_settings: None,
+            other_addresses: Vec::new(),
         }
     }
 

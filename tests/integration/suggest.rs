@@ -8,6 +8,7 @@ use crate::support;
 use std::time::Duration;
 
 use support::certs;
+use support::dns::TestDns;
 use support::fake_smtp::{FakeSmtp, Hostile, Server};
 use support::run::{exit_code_for, Doctor, Outcome};
 
@@ -372,4 +373,131 @@ fn text_output_has_a_try_instead_block_with_the_command() {
         run.context()
     );
     assert_no_auth_sent(&server);
+}
+
+// ---------------------------------------------------------------------------
+// Per address: localhost is [::1] and 127.0.0.1; the fake server listens on
+// 127.0.0.1 only, so the other address refuses.
+// ---------------------------------------------------------------------------
+
+fn check_localhost(port: u16, extra: &[&str]) -> Outcome {
+    let mut args: Vec<String> = [
+        "check",
+        USER,
+        "--host",
+        "localhost",
+        "--port",
+        &port.to_string(),
+        "--tls",
+        "starttls",
+        "--format",
+        "json",
+        "--cafile",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(certs::ca_file().display().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let run = Doctor::new()
+        .args(args)
+        .hang_guard(40)
+        .secret(USER, PASSWORD)
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .env(
+            "SMTP_DOCTOR_SUGGEST_PORTS",
+            format!("{}/starttls", closed_port()),
+        )
+        .run();
+    run.expect_json();
+    run
+}
+
+#[test]
+fn several_addresses_say_which_was_used_and_that_others_exist() {
+    let server = FakeSmtp::starttls().accept(USER, PASSWORD).spawn();
+    let run = check_localhost(server.port(), &[]);
+    assert_category(&run, "ok");
+    let ep = &run.expect_json()["endpoints"][0];
+    let used = format!("127.0.0.1:{}", server.port());
+    assert_eq!(ep["address"], used.as_str(), "{}", run.context());
+    let addresses: Vec<&str> = ep["addresses"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no addresses\n{}", run.context()))
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert_eq!(
+        addresses,
+        [format!("[::1]:{}", server.port()), used.clone()],
+        "{}",
+        run.context()
+    );
+    assert!(run.expect_json().get("other_addresses").is_none());
+}
+
+#[test]
+fn all_addresses_reports_each_and_names_the_one_that_refuses() {
+    let server = FakeSmtp::starttls().accept(USER, PASSWORD).spawn();
+    let run = check_localhost(server.port(), &["--all-addresses"]);
+    // The check at 127.0.0.1 logs in, but clients that pick ::1 fail.
+    assert_category(&run, "connection-refused");
+    let json = run.expect_json();
+    assert_eq!(json["endpoints"][0]["category"], "ok", "{}", run.context());
+    let others = json["other_addresses"].as_array().expect("other_addresses");
+    assert_eq!(others.len(), 1, "{}", run.context());
+    let v6 = format!("[::1]:{}", server.port());
+    assert_eq!(others[0]["address"], v6.as_str(), "{}", run.context());
+    assert_eq!(others[0]["category"], "connection-refused");
+    let detail = json["diagnoses"][0]["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains(&format!("at {v6}, one of the 2 addresses of localhost")),
+        "{}",
+        run.context()
+    );
+    // One login per check: the secret went to one address only.
+    assert_eq!(server.auth_commands().len(), 1, "{}", server.dump());
+}
+
+#[test]
+fn all_addresses_never_sends_the_secret_to_a_second_address() {
+    // mail.two.test has two A records, 127.0.0.1 and 127.0.0.2, and both
+    // answer (plaintext, so no certificate names get in the way): the login
+    // happens at one, the other sees EHLO and QUIT, never AUTH.
+    let first = FakeSmtp::plain().accept(USER, PASSWORD).spawn();
+    let second = FakeSmtp::plain()
+        .accept(USER, PASSWORD)
+        .spawn_at(&format!("127.0.0.2:{}", first.port()));
+    let dns = TestDns::new()
+        .zone("two.test")
+        .a("mail.two.test", "127.0.0.1")
+        .a("mail.two.test", "127.0.0.2")
+        .spawn();
+    let run = Doctor::new()
+        .args(["check", USER, "--host", "mail.two.test"])
+        .args(["--port", &first.port().to_string(), "--tls", "none"])
+        .args(["--dns-server", &dns.addr().to_string()])
+        .args(["--format", "json", "--all-addresses"])
+        .hang_guard(40)
+        .secret(USER, PASSWORD)
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .run();
+    // Both addresses work; --tls none on purpose leaves its warning.
+    assert_category(&run, "ok");
+    let json = run.expect_json();
+    let others = json["other_addresses"].as_array().expect("other_addresses");
+    assert_eq!(others.len(), 1, "{}", run.context());
+    assert_eq!(others[0]["category"], "ok", "{}", run.context());
+    let auths = first.auth_commands().len() + second.auth_commands().len();
+    assert_eq!(
+        auths,
+        1,
+        "one login per check:\n{}\n{}",
+        first.dump(),
+        second.dump()
+    );
+    assert_eq!(
+        first.commands("EHLO").len() + second.commands("EHLO").len(),
+        2
+    );
 }

@@ -309,7 +309,15 @@ impl FakeSmtp {
 
     /// Bind 127.0.0.1:0 and serve in a background thread.
     pub fn spawn(self) -> Server {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        self.spawn_at("127.0.0.1:0")
+    }
+
+    /// Bind `addr` (a loopback address; port 0 for any) and serve in a
+    /// background thread: e.g. a second server on 127.0.0.2 and the same
+    /// port as one on 127.0.0.1, for a host name with two addresses.
+    pub fn spawn_at(self, addr: &str) -> Server {
+        let listener =
+            std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
         listener
             .set_nonblocking(true)
             .expect("nonblocking listener");
