@@ -25,6 +25,7 @@ pub mod explain;
 mod layers;
 pub mod net;
 pub mod oauth;
+pub(crate) mod phrase;
 pub mod probe;
 pub mod providers;
 pub mod render;

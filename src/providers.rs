@@ -4,6 +4,7 @@
 //! replies need provider-specific advice. Recognition is by stable markers
 //! (host names, `gsmtp`, help-page URLs), never by guesswork on wording alone.
 
+use crate::phrase::PhraseTable;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,7 +70,7 @@ impl Provider {
                 "protection.outlook",
                 "hotmail.",
                 "live.com",
-                "microsoft",
+                "microsoft*",
                 "exchange online",
             ],
         ),
@@ -82,7 +83,7 @@ impl Provider {
             &["icloud.com", "me.com", "mac.com", "apple.com"],
         ),
         (Provider::Zoho, &["zoho."]),
-        (Provider::Proton, &["proton", "127.0.0.1:1025"]),
+        (Provider::Proton, &["proton*", "127.0.0.1:1025"]),
         (Provider::Yandex, &["yandex."]),
         (Provider::Tencent, &["qq.com", "exmail.qq", "mail.qq"]),
         (
@@ -100,11 +101,17 @@ impl Provider {
         (Provider::Gmx, &["gmx.", "web.de", "mail.com"]),
     ];
 
-    /// The provider whose markers occur in `lower` (already lower-cased).
+    /// The provider whose markers occur in `lower` (already lower-cased),
+    /// on word boundaries (`mail.com` is not inside `company-email.com`).
     pub fn detect(lower: &str) -> Option<Provider> {
+        static T: std::sync::OnceLock<PhraseTable> = std::sync::OnceLock::new();
+        let table = T.get_or_init(|| {
+            PhraseTable::new(Self::MARKERS.iter().flat_map(|(_, m)| m.iter().copied()))
+        });
+        let found = table.scan(lower);
         Self::MARKERS
             .iter()
-            .find(|(_, markers)| markers.iter().any(|m| lower.contains(m)))
+            .find(|(_, markers)| markers.iter().any(|m| table.found(&found, m)))
             .map(|(p, _)| *p)
     }
 }

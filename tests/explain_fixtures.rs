@@ -4,99 +4,195 @@
 //! Sources of every fixture are cited in those manifests (see
 //! tests/fixtures/README.md). The test reports every miss at once.
 
-use std::path::{Path, PathBuf};
+#[path = "support/corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
 
-struct Case {
-    file: PathBuf,
-    category: String,
-    id: Option<String>,
+use corpus::{Case, Part};
+use smtp_doctor::diagnose::Severity;
+
+struct Run {
+    case: Case,
+    category: &'static str,
+    id: &'static str,
+    /// Categories of the error diagnoses, in order.
+    errors: Vec<&'static str>,
 }
 
-fn cases() -> Vec<Case> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
-    let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("fixtures dir")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        let manifest = dir.join("MANIFEST.tsv");
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
-            continue;
-        };
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
-        let col = |n: &str| header.iter().position(|h| *h == n);
-        let (f, c) = (
-            col("file").expect("file column"),
-            col("category").expect("category column"),
-        );
-        let id_col = col("id");
-        for line in lines.filter(|l| !l.trim().is_empty()) {
-            let cols: Vec<&str> = line.split('\t').collect();
-            out.push(Case {
-                file: dir.join(cols[f]),
-                category: cols[c].trim().to_string(),
-                id: id_col
-                    .and_then(|i| cols.get(i))
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty() && s != "-"),
-            });
-        }
+fn run(case: Case) -> Run {
+    let bytes = std::fs::read(&case.file).unwrap_or_else(|e| panic!("{}: {e}", case.name()));
+    let report = smtp_doctor::explain_bytes(&bytes);
+    Run {
+        category: report.category.as_str(),
+        id: report.diagnoses.first().map_or("-", |d| d.id),
+        errors: report
+            .diagnoses
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.category.as_str())
+            .collect(),
+        case,
     }
-    out
 }
 
+impl Run {
+    fn right(&self) -> bool {
+        self.category == self.case.category
+            && self.case.id.as_deref().is_none_or(|want| want == self.id)
+    }
+
+    fn miss(&self) -> String {
+        format!(
+            "{}: expected {}{}, got {} ({})",
+            self.case.name(),
+            self.case.category,
+            self.case
+                .id
+                .as_deref()
+                .map(|i| format!(" [{i}]"))
+                .unwrap_or_default(),
+            self.category,
+            self.id
+        )
+    }
+}
+
+fn all_runs() -> Vec<Run> {
+    corpus::explain_cases().into_iter().map(run).collect()
+}
+
+/// Accuracy floors the corpus must not fall below (docs/accuracy.md has the
+/// measured figures; raise a floor when the figure rises, never lower it to
+/// make a change pass). The held-out floor is a measurement of
+/// generalisation, not a target to tune towards: nobody changes a rule while
+/// looking at a held-out text.
+const HELD_OUT_FLOOR: f64 = 0.85;
+const FRESH_TUNING_FLOOR: f64 = 0.65;
+
+fn share(runs: &[&Run]) -> f64 {
+    runs.iter().filter(|r| r.right()).count() as f64 / runs.len().max(1) as f64
+}
+
+/// Every tuning text of the rounds the rules were written against gives its
+/// manifest's category (and id, where pinned); the fresh tuning texts and the
+/// held-out part stay above their floors.
 #[test]
-fn every_fixture_gives_its_manifest_category() {
-    let all = cases();
-    assert!(all.len() >= 100, "only {} fixtures found", all.len());
-    let mut misses = Vec::new();
-    for case in &all {
-        let bytes =
-            std::fs::read(&case.file).unwrap_or_else(|e| panic!("{}: {e}", case.file.display()));
-        let report = smtp_doctor::explain_bytes(&bytes);
-        let got = report.category.as_str();
-        let id = report.diagnoses.first().map_or("-", |d| d.id);
-        let id_ok = case.id.as_deref().is_none_or(|want| want == id);
-        if got != case.category || !id_ok {
-            misses.push(format!(
-                "{}: expected {}{}, got {got} ({id})",
-                case.file
-                    .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-                    .unwrap_or(&case.file)
-                    .display(),
-                case.category,
-                case.id
-                    .as_deref()
-                    .map(|i| format!(" [{i}]"))
-                    .unwrap_or_default()
-            ));
-        }
-    }
+fn the_corpus_gives_its_manifest_categories() {
+    let runs = all_runs();
+    assert!(runs.len() >= 900, "only {} fixtures found", runs.len());
+    let tuning_old: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.case.part == Part::Tuning && !r.case.fresh())
+        .collect();
+    let misses: Vec<String> = tuning_old
+        .iter()
+        .filter(|r| !r.right())
+        .map(|r| r.miss())
+        .collect();
+    let fresh_tuning: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.case.part == Part::Tuning && r.case.fresh())
+        .collect();
+    let held_out: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.case.part == Part::HeldOut)
+        .collect();
     println!(
-        "{} passed, {} failed",
-        all.len() - misses.len(),
-        misses.len()
+        "tuning (earlier rounds) {} passed, {} failed; fresh tuning {:.1} %; held-out {:.1} % of {}",
+        tuning_old.len() - misses.len(),
+        misses.len(),
+        100.0 * share(&fresh_tuning),
+        100.0 * share(&held_out),
+        held_out.len()
     );
     assert!(
         misses.is_empty(),
-        "{} of {} fixtures misclassified:\n{}",
+        "{} of {} tuning fixtures misclassified:\n{}",
         misses.len(),
-        all.len(),
+        tuning_old.len(),
         misses.join("\n")
+    );
+    assert!(
+        share(&fresh_tuning) >= FRESH_TUNING_FLOOR,
+        "fresh tuning texts: {:.1} % right, floor {:.0} %:\n{}",
+        100.0 * share(&fresh_tuning),
+        100.0 * FRESH_TUNING_FLOOR,
+        fresh_tuning
+            .iter()
+            .filter(|r| !r.right())
+            .map(|r| r.miss())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Held-out misses are not printed: see tests/support/corpus.rs.
+    assert!(
+        share(&held_out) >= HELD_OUT_FLOOR,
+        "held-out accuracy {:.1} % is below its floor {:.0} % (run examples/accuracy)",
+        100.0 * share(&held_out),
+        100.0 * HELD_OUT_FLOOR
     );
 }
 
+/// One cause, one diagnosis: no text gives two error diagnoses of one
+/// category.
+#[test]
+fn no_text_gives_two_errors_of_one_category() {
+    let mut twice = Vec::new();
+    for r in all_runs() {
+        let mut seen = std::collections::HashSet::new();
+        if !r.errors.iter().all(|c| seen.insert(*c)) {
+            twice.push(format!("{}: {:?}", r.case.name(), r.errors));
+        }
+    }
+    assert!(twice.is_empty(), "{}", twice.join("\n"));
+}
+
+/// Texts with no mail error in them are `other`, with no specific
+/// diagnosis; successful sessions are `ok`.
+#[test]
+fn the_negative_corpus_is_other_and_successes_are_ok() {
+    let runs: Vec<Run> = corpus::negative_cases().into_iter().map(run).collect();
+    assert!(runs.len() >= 200, "only {} negative texts", runs.len());
+    let wrong: Vec<String> = runs
+        .iter()
+        .filter(|r| r.case.part == Part::Tuning && !r.right())
+        .map(|r| r.miss())
+        .collect();
+    let held_out: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.case.part == Part::HeldOut)
+        .collect();
+    println!(
+        "negative, tuning part: {} wrong; held-out part {:.1} % right",
+        wrong.len(),
+        100.0 * share(&held_out)
+    );
+    assert!(
+        wrong.len() <= NEGATIVE_TUNING_MISSES_ALLOWED,
+        "{}",
+        wrong.join("\n")
+    );
+    for r in runs.iter().filter(|r| r.category == "other") {
+        assert!(
+            r.id == "unrecognised-text",
+            "{}: other, but with a specific diagnosis {}",
+            r.case.name(),
+            r.id
+        );
+    }
+}
+
+/// Known misses of the negative corpus's tuning part (docs/accuracy.md):
+/// lower it as they are fixed.
+const NEGATIVE_TUNING_MISSES_ALLOWED: usize = 5;
+
 #[test]
 fn every_category_in_manifests_is_a_contract_category() {
-    for case in cases() {
+    for case in corpus::explain_cases() {
         assert!(
             smtp_doctor::diagnose::Category::parse(&case.category).is_some(),
             "{}: unknown category {:?}",
-            case.file.display(),
+            case.name(),
             case.category
         );
     }
@@ -143,7 +239,7 @@ const LIVE_ONLY: &[(&str, &str)] = &[
 fn every_rule_is_the_primary_diagnosis_of_a_fixture() {
     use std::collections::HashSet;
     let mut primary: HashSet<&'static str> = HashSet::new();
-    for case in cases() {
+    for case in corpus::explain_cases() {
         let bytes = std::fs::read(&case.file).expect("fixture");
         if let Some(d) = smtp_doctor::explain_bytes(&bytes).diagnoses.first() {
             primary.insert(d.id);
@@ -247,10 +343,13 @@ fn explain_survives_hostile_input_quickly() {
             took < Duration::from_secs(10),
             "{name}: explain took {took:?}"
         );
-        assert!(
-            !report.diagnoses.is_empty() || report.category.as_str() == "ok",
-            "{name}"
-        );
+        // Nothing here is a mail text: random bytes and tokens must not
+        // read as a diagnosis (the token soup may hold SMTP-shaped replies,
+        // so it may be anything but ok).
+        if name.contains("random bytes") || name == "empty" || name == "invalid UTF-8" {
+            assert_eq!(report.category.as_str(), "other", "{name}");
+        }
+        assert!(!report.diagnoses.is_empty(), "{name}: no diagnosis at all");
         println!("{name}: {took:?} -> {}", report.category.as_str());
     }
 }

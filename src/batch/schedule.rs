@@ -249,6 +249,8 @@ fn backed_off_diagnosis(host: &EndpointKey, why: &BackOff) -> Diagnosis {
         reference: None,
         evidence: why.evidence.clone(),
         rank: usize::MAX,
+        alternatives: Vec::new(),
+        line: None,
     }
 }
 

@@ -7,11 +7,15 @@ use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::explain;
 use crate::report::Report;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 /// Classifies pasted text (bytes, any encoding) into a report.
 pub fn explain_bytes(input: &[u8]) -> Report {
-    let findings = explain::observe(input);
+    report(explain::observe(input))
+}
+
+/// The report for what `explain` found in a text.
+fn report(findings: explain::Findings) -> Report {
     let mut diagnoses = classify(&findings.observations);
     let category = if diagnoses
         .iter()
@@ -48,41 +52,38 @@ fn unrecognised() -> diagnose::Diagnosis {
         reference: None,
         evidence: None,
         rank: usize::MAX,
+        alternatives: Vec::new(),
+        line: None,
     }
 }
 
 pub fn run(args: &ExplainArgs, color: ColorArg) -> Result<ExitStatus, Error> {
-    let mut input = Vec::new();
-    match args.file.as_deref() {
+    let _ = color;
+    let findings = match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::open(p).map_err(|source| Error::Read {
                 what: "input file",
                 path: p.display().to_string(),
                 source,
             })?;
-            f.take(explain::MAX_INPUT as u64)
-                .read_to_end(&mut input)
-                .map_err(|source| Error::Read {
-                    what: "input file",
-                    path: p.display().to_string(),
-                    source,
-                })?;
+            explain::observe_reader(std::io::BufReader::new(f)).map_err(|source| Error::Read {
+                what: "input file",
+                path: p.display().to_string(),
+                source,
+            })?
         }
         _ => {
             if std::io::stdin().is_terminal() {
                 eprintln!("Paste the error text, then press Ctrl-D:");
             }
-            std::io::stdin()
-                .take(explain::MAX_INPUT as u64)
-                .read_to_end(&mut input)
-                .map_err(|source| Error::Read {
-                    what: "standard input",
-                    path: "-".into(),
-                    source,
-                })?;
+            explain::observe_reader(std::io::stdin().lock()).map_err(|source| Error::Read {
+                what: "standard input",
+                path: "-".into(),
+                source,
+            })?
         }
-    }
-    let report = explain_bytes(&input);
+    };
+    let report = report(findings);
     write_report(&report, args.format.into(), color)?;
     Ok(report.exit_status())
 }

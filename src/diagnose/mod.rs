@@ -1,11 +1,19 @@
 //! The classifier: observations in, diagnoses out. Pure and synchronous.
 //!
-//! Both `check` (live probes, via `probe::observe`) and `explain` (pasted
-//! text, via `explain::observe`) reduce what they saw to `Observation`s and
-//! run them through the one catalogue in `rules.rs`: first matching rule wins
-//! for each observation; diagnoses are then ordered errors first, by how
-//! directly their evidence points at the root cause (`tier`), then by rule
-//! order (specific before generic).
+//! Both `check` (live probes) and `explain` (pasted text, via
+//! `explain::observe`) reduce what they saw to `Observation`s and run them
+//! through the one catalogue in `rules.rs`. For each observation the first
+//! matching rule (table order: specific before generic) gives its diagnosis;
+//! phrases match on word boundaries (`phrase`), through one automaton for the
+//! whole catalogue.
+//!
+//! Precedence is one mechanism, [`Strength`]: how directly the evidence
+//! shows the root cause. Diagnoses are ordered errors first, then by
+//! strength, then by rule order. Then one cause gives one diagnosis
+//! ([`classify`]): a later error of the same category is dropped, one of
+//! another category backed by evidence as strong becomes an alternative of
+//! the primary, weaker ones (consequences of the primary) are dropped. No
+//! code outside this module edits a verdict.
 
 mod category;
 mod live;
@@ -16,7 +24,7 @@ mod tests;
 
 pub use category::Category;
 pub use live::observe;
-pub use rule::{Code, Rule, Severity, When};
+pub use rule::{Also, Code, Context, Rule, Severity, When};
 
 use crate::providers::Provider;
 use crate::smtp::sasl::Mechanism;
@@ -150,6 +158,11 @@ pub struct Observation {
     pub detail: Option<String>,
     pub provider: Option<Provider>,
     pub mechanism: Option<Mechanism>,
+    /// The account is a personal one of its provider (outlook.com,
+    /// hotmail.*, …), known from the address or user name.
+    pub personal_account: bool,
+    /// 1-based line of the pasted text where the evidence starts.
+    pub line: Option<usize>,
 }
 
 impl Observation {
@@ -165,6 +178,8 @@ impl Observation {
             detail: None,
             provider: None,
             mechanism: None,
+            personal_account: false,
+            line: None,
         }
     }
 
@@ -208,6 +223,14 @@ impl Observation {
     }
 }
 
+/// Another category the same evidence fits (contract: "alternatives").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alternative {
+    pub category: Category,
+    pub id: &'static str,
+    pub why: String,
+}
+
 /// A finding, ready to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnosis {
@@ -222,111 +245,239 @@ pub struct Diagnosis {
     pub evidence: Option<String>,
     /// Position of the rule in the catalogue (lower = more specific).
     pub rank: usize,
+    /// Other readings of the same evidence.
+    pub alternatives: Vec<Alternative>,
+    /// 1-based line of the pasted text where the evidence starts.
+    pub line: Option<usize>,
 }
 
-/// The first rule matching `obs`, with its index.
+impl Diagnosis {
+    /// A diagnosis from a catalogue entry's texts, with no evidence yet
+    /// (used by the findings that are not matched against observations:
+    /// OAuth lint and sign-in, batch back-off, `explain`'s "nothing found").
+    pub fn from_parts(
+        id: &'static str,
+        category: Category,
+        severity: Severity,
+        summary: impl Into<String>,
+        remediation: impl Into<String>,
+        reference: Option<&'static str>,
+        rank: usize,
+    ) -> Diagnosis {
+        Diagnosis {
+            id,
+            category,
+            severity,
+            stage: None,
+            summary: summary.into(),
+            detail: None,
+            remediation: remediation.into(),
+            reference,
+            evidence: None,
+            rank,
+            alternatives: Vec::new(),
+            line: None,
+        }
+    }
+}
+
+/// Every phrase of the catalogue, compiled once.
+pub(crate) fn catalogue_phrases() -> &'static crate::phrase::PhraseTable {
+    static TABLE: std::sync::OnceLock<crate::phrase::PhraseTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        crate::phrase::PhraseTable::new(rules::RULES.iter().flat_map(|r| {
+            r.when
+                .branches()
+                .flat_map(|w| w.any.iter().chain(w.all.iter()).copied())
+        }))
+    })
+}
+
+/// The first rule matching `obs`, with its index and whether it matched by
+/// its reply code alone.
 ///
 /// Conditions that look at nothing but a reply code (RFC 5321 fallbacks,
 /// whether a rule's own or an alternative, `When::or`) are tried only after
 /// every other condition of the catalogue, so a phrase or status rule further
 /// down still beats a bare code. Otherwise table order decides.
-pub fn find_rule(obs: &Observation) -> Option<(usize, &'static Rule)> {
+pub fn find_rule(obs: &Observation) -> Option<(usize, &'static Rule, bool)> {
+    let found = catalogue_phrases().scan(&obs.text);
     [false, true].into_iter().find_map(|fallback| {
-        rules::RULES.iter().enumerate().find(|(_, r)| {
-            r.when
-                .branches()
-                .any(|w| w.is_code_fallback() == fallback && w.matches_own(obs))
-        })
+        rules::RULES
+            .iter()
+            .enumerate()
+            .find(|(_, r)| {
+                r.when
+                    .branches()
+                    .any(|w| w.is_code_fallback() == fallback && w.matches_own(obs, &found))
+            })
+            .map(|(i, r)| (i, r, fallback))
     })
 }
 
-/// Diagnoses for one observation (none when no rule matches, e.g. a `250`).
-pub fn diagnose_one(obs: &Observation) -> Option<Diagnosis> {
-    let (rank, rule) = find_rule(obs)?;
-    Some(Diagnosis {
-        id: rule.id,
-        category: rule.category,
-        severity: rule.severity,
+/// The rule with this id.
+pub fn rule(id: &str) -> Option<(usize, &'static Rule)> {
+    rules::RULES.iter().enumerate().find(|(_, r)| r.id == id)
+}
+
+fn diagnosis(obs: &Observation, rank: usize, rule: &'static Rule) -> Diagnosis {
+    Diagnosis {
         stage: obs.stage,
-        summary: rule.summary.to_string(),
         detail: obs.detail.clone(),
-        remediation: rule.remediation.to_string(),
-        reference: rule.reference,
         evidence: obs.evidence.clone(),
-        rank,
-    })
+        line: obs.line,
+        ..Diagnosis::from_parts(
+            rule.id,
+            rule.category,
+            rule.severity,
+            rule.summary,
+            rule.remediation,
+            rule.reference,
+            rank,
+        )
+    }
 }
 
-/// How strongly a diagnosis points at the root cause; lower is stronger.
+/// The diagnosis for one observation (none when no rule matches, e.g. a `250`).
+pub fn diagnose_one(obs: &Observation) -> Option<Diagnosis> {
+    let (rank, rule, _) = find_rule(obs)?;
+    Some(diagnosis(obs, rank, rule))
+}
+
+/// How directly a piece of evidence shows the root cause; lower is
+/// stronger. This is the catalogue's one precedence.
 ///
 /// Pasted text often shows a problem and its consequences (a TLS failure,
 /// then "connection closed"; a refused login, then a refused `MAIL`), and
 /// library messages quote advice that mentions other problems. So:
-///   0. everything a live probe saw, and the conditions a client library
-///      names precisely: DNS, connect and TLS failures, missing credentials,
-///      a failed login in the server's own log;
-///   1. a server reply matched by a specific rule (provider, phrase, RFC 3463
-///      status), and a failed OAuth exchange — in rule order, so a provider's
-///      policy refusal comes before the token, the token before generic
-///      credential wording;
-///   2. what a client library says about the server's capabilities (no
-///      STARTTLS, no AUTH, no usable mechanism): the server's own reply, when
-///      there is one, explains it better;
-///   3. a specific phrase found somewhere in the whole text;
-///   4. a server reply matched only by its reply code (RFC 5321 fallbacks);
-///   5. a dropped connection, socket error or stalled stage (almost always
-///      the consequence of something else).
-pub fn tier(obs: &Observation, rule: &Rule) -> u8 {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    /// What `check` itself saw at a stage of its own session.
+    Live,
+    /// A condition a client library or system names precisely: DNS,
+    /// connect and TLS failures, missing credentials, a failed login in the
+    /// server's own log, a failed OAuth exchange. These happen before (or
+    /// instead of) any reply the text may also quote.
+    Condition,
+    /// A server reply matched by what it says: its enhanced status code, a
+    /// provider's phrase, a stable phrase of the reply.
+    Reply,
+    /// What a client library says about the server's capabilities (no
+    /// STARTTLS, no AUTH, no usable mechanism): the server's own reply, when
+    /// there is one, explains it better.
+    Capability,
+    /// A phrase found in the text outside any reply: a client's wording.
+    Wording,
+    /// A server reply matched by its reply code alone (RFC 5321 fallbacks).
+    BareCode,
+    /// A dropped connection, socket error or stalled stage: almost always
+    /// the consequence of something else.
+    Consequence,
+}
+
+/// The strength of `obs` as evidence for the rule it matched.
+pub fn strength(obs: &Observation, by_code_alone: bool) -> Strength {
     if obs.source == Source::Probe {
-        return 0;
+        return Strength::Live;
     }
     match obs.signal {
-        Signal::Reply => {
-            if rule.when.branch(obs).is_some_and(When::is_code_fallback) {
-                4
-            } else if obs.source == Source::Reply {
-                1
-            } else {
-                3
-            }
-        }
-        Signal::OAuthTokenRejected => 1,
+        Signal::Reply if by_code_alone => Strength::BareCode,
+        Signal::Reply if obs.source == Source::Reply => Strength::Reply,
+        Signal::Reply => Strength::Wording,
         Signal::StartTlsNotOffered
         | Signal::AuthOnlyAfterStartTls
         | Signal::AuthNotOffered
         | Signal::AuthNotOfferedOnSubmissionPort
         | Signal::OnlyOAuthOffered
-        | Signal::NoCommonMechanism => 2,
+        | Signal::NoCommonMechanism => Strength::Capability,
         Signal::ConnectionClosed
         | Signal::NetworkError
         | Signal::SlowServer
-        | Signal::StageTimeout => 5,
-        _ => 0,
+        | Signal::StageTimeout => Strength::Consequence,
+        _ => Strength::Condition,
     }
 }
 
 /// All diagnoses for a set of observations, primary first.
 ///
 /// Order: errors before warnings before info; among errors, the strongest
-/// evidence first (see [`tier`]), then the most specific rule (lowest index),
-/// so a provider's own explanation beats a generic reading of the same
-/// problem. Duplicate ids are kept once, at their best position.
+/// evidence first ([`Strength`]), then the most specific rule (lowest
+/// index), so a provider's own explanation beats a generic reading of the
+/// same problem. Then one cause, one diagnosis:
+/// - an error of a category already given is dropped (it restates it);
+/// - an error of another category whose evidence is as strong as the
+///   primary's, or is the same evidence, becomes an alternative of the
+///   primary; a weaker one (a consequence) is dropped;
+/// - a rule's own `also` (the contract's borderline readings) is added to
+///   its alternatives.
+///
+/// Warnings and notes are kept, once per id.
 pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
-    let mut out: Vec<((Severity, u8, usize), Diagnosis)> = Vec::new();
+    let mut found: Vec<((Severity, Strength, usize), Diagnosis)> = Vec::new();
     for obs in observations {
-        let Some(d) = diagnose_one(obs) else { continue };
-        let key = (d.severity, tier(obs, &rules::RULES[d.rank]), d.rank);
-        match out.iter_mut().find(|(_, x)| x.id == d.id) {
+        let Some((rank, rule, by_code)) = find_rule(obs) else {
+            continue;
+        };
+        let key = (rule.severity, strength(obs, by_code), rank);
+        let d = diagnosis(obs, rank, rule);
+        match found.iter_mut().find(|(_, x)| x.id == d.id) {
             Some(slot) if key < slot.0 => *slot = (key, d),
             Some(_) => {}
-            None => out.push((key, d)),
+            None => found.push((key, d)),
         }
     }
-    out.sort_by_key(|(k, _)| *k);
-    out.into_iter().map(|(_, d)| d).collect()
+    found.sort_by_key(|(k, _)| *k);
+    let mut out: Vec<Diagnosis> = Vec::new();
+    let mut primary: Option<(Strength, usize)> = None;
+    for ((severity, strength, _), d) in found {
+        if severity != Severity::Error {
+            out.push(d);
+            continue;
+        }
+        let Some((primary_strength, at)) = primary else {
+            primary = Some((strength, out.len()));
+            out.push(d);
+            continue;
+        };
+        let p = &mut out[at];
+        if d.category == p.category || p.alternatives.iter().any(|a| a.category == d.category) {
+            continue;
+        }
+        if strength == primary_strength || (d.evidence.is_some() && d.evidence == p.evidence) {
+            p.alternatives.push(Alternative {
+                category: d.category,
+                id: d.id,
+                why: d.summary,
+            });
+        }
+    }
+    if let Some((_, at)) = primary {
+        add_declared_alternative(&mut out[at]);
+    }
+    out
 }
 
-/// The category a list of diagnoses adds up to (docs/json-output.md: `diagnoses[0]`, or `ok`).
+/// The rule's own `also`, first among the alternatives.
+fn add_declared_alternative(d: &mut Diagnosis) {
+    let Some((_, rule)) = rule(d.id) else { return };
+    let Some(also) = rule.also else { return };
+    let Some((_, other)) = self::rule(also.id) else {
+        return;
+    };
+    d.alternatives.retain(|a| a.category != other.category);
+    if other.category != d.category {
+        d.alternatives.insert(
+            0,
+            Alternative {
+                category: other.category,
+                id: other.id,
+                why: also.why.to_string(),
+            },
+        );
+    }
+}
+
+/// The category a list of diagnoses adds up to (`diagnoses[0]`, or `ok`).
 pub fn primary_category(diagnoses: &[Diagnosis]) -> Category {
     diagnoses
         .first()

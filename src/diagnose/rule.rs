@@ -3,7 +3,8 @@
 //! A `Rule` is data (no closures), so the table in `rules.rs` can be reviewed
 //! like a spreadsheet and checked by meta-tests.
 
-use super::{Category, Observation, Signal};
+use super::{Category, Observation, Signal, Source};
+use crate::phrase::Found;
 use crate::providers::Provider;
 use crate::stage::Stage;
 
@@ -69,6 +70,11 @@ pub struct When {
     /// (e.g. a bare reply code as the fallback of a phrase rule, or a reply
     /// saying what a probe signal says).
     pub or: Option<&'static When>,
+    /// Live only, pasted only, or both.
+    pub context: Context,
+    /// Only for a personal account of the provider (known from the address
+    /// or user name, e.g. outlook.com, hotmail.*).
+    pub personal_account: bool,
 }
 
 impl When {
@@ -88,6 +94,8 @@ impl When {
             all: &[],
             provider: None,
             or: None,
+            context: Context::Any,
+            personal_account: false,
         }
     }
 
@@ -136,27 +144,28 @@ impl When {
         self
     }
 
+    /// Only for observations of a live probe.
+    pub const fn live(mut self) -> When {
+        self.context = Context::Live;
+        self
+    }
+
+    /// Only for observations in pasted text.
+    pub const fn pasted(mut self) -> When {
+        self.context = Context::Pasted;
+        self
+    }
+
+    /// Only for a personal account of the provider.
+    pub const fn personal_account(mut self) -> When {
+        self.personal_account = true;
+        self
+    }
+
     /// The same diagnosis also applies when `alt` holds.
     pub const fn or(mut self, alt: &'static When) -> When {
         self.or = Some(alt);
         self
-    }
-
-    /// The conditions that `obs` satisfies: these, or the alternative.
-    /// Like the catalogue, it prefers a branch that is not a bare code.
-    pub fn branch(&self, obs: &Observation) -> Option<&When> {
-        let mut hits = self.branches().filter(|w| w.matches_own(obs));
-        let first = hits.next()?;
-        if first.is_code_fallback() {
-            Some(hits.find(|w| !w.is_code_fallback()).unwrap_or(first))
-        } else {
-            Some(first)
-        }
-    }
-
-    /// True when `obs` satisfies these conditions or the alternative.
-    pub fn matches(&self, obs: &Observation) -> bool {
-        self.branch(obs).is_some()
     }
 
     /// This set of conditions and its alternatives.
@@ -175,7 +184,9 @@ impl When {
     }
 
     /// True when `obs` satisfies every condition (alternatives aside).
-    pub fn matches_own(&self, obs: &Observation) -> bool {
+    /// `found` holds the catalogue phrases present in `obs.text` (see
+    /// `phrase`), so phrases match on word boundaries only.
+    pub(crate) fn matches_own(&self, obs: &Observation, found: &Found) -> bool {
         if self.signal != obs.signal {
             return false;
         }
@@ -183,6 +194,15 @@ impl When {
             if obs.stage != Some(stage) {
                 return false;
             }
+        }
+        match self.context {
+            Context::Any => {}
+            Context::Live if obs.source != Source::Probe => return false,
+            Context::Pasted if obs.source == Source::Probe => return false,
+            _ => {}
+        }
+        if self.personal_account && !obs.personal_account {
+            return false;
         }
         // A bare enhanced status (`4.3.111 Temporary server error`, pasted
         // without its reply code) still tells the class of the reply.
@@ -209,10 +229,11 @@ impl When {
                 return false;
             }
         }
-        if !self.any.is_empty() && !self.any.iter().any(|p| obs.text.contains(p)) {
+        let table = super::catalogue_phrases();
+        if !self.any.is_empty() && !self.any.iter().any(|p| table.found(found, p)) {
             return false;
         }
-        if !self.all.iter().all(|p| obs.text.contains(p)) {
+        if !self.all.iter().all(|p| table.found(found, p)) {
             return false;
         }
         if let Some(p) = self.provider {
@@ -222,6 +243,27 @@ impl When {
         }
         true
     }
+}
+
+/// Where an observation must come from for a rule to apply: the contract
+/// decides a few texts differently live and pasted (Yahoo `#AUTH005`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Any,
+    /// Seen by a live probe.
+    Live,
+    /// Found in pasted text.
+    Pasted,
+}
+
+/// Another reading of the same evidence, shown with the diagnosis
+/// (JSON `alternatives`, text `also possible:`).
+#[derive(Debug, Clone, Copy)]
+pub struct Also {
+    /// The id of the other diagnosis (a rule of the catalogue).
+    pub id: &'static str,
+    /// Why it is possible too, one sentence.
+    pub why: &'static str,
 }
 
 /// One entry of the catalogue.
@@ -238,4 +280,14 @@ pub struct Rule {
     pub remediation: &'static str,
     /// Provider documentation or RFC.
     pub reference: Option<&'static str>,
+    /// The contract's second reading of this evidence, if any.
+    pub also: Option<Also>,
+}
+
+impl Rule {
+    /// The same rule, with the contract's second reading of its evidence.
+    pub const fn also(mut self, id: &'static str, why: &'static str) -> Rule {
+        self.also = Some(Also { id, why });
+        self
+    }
 }

@@ -44,6 +44,7 @@ const fn err(
         summary,
         remediation,
         reference,
+        also: None,
     }
 }
 
@@ -61,6 +62,7 @@ const fn warn(
         summary,
         remediation,
         reference: None,
+        also: None,
     }
 }
 
@@ -304,7 +306,7 @@ pub static RULES: &[Rule] = &[
     err(
         "transactional-credits-exceeded",
         C::QuotaExceeded,
-        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "quotaexceeded", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit", "per session limit"]).or(&When::reply().enhanced(&["5.4.5", "5.2.2", "4.2.2", "5.3.4"])),
+        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit"]).or(&When::reply().enhanced(&["5.4.5", "5.2.2", "4.2.2", "5.3.4"])),
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,
@@ -329,7 +331,7 @@ pub static RULES: &[Rule] = &[
     err(
         "starttls-required-before-auth",
         C::StarttlsRequired,
-        When::reply().any(&["must issue a starttls", "starttls first", "must issue starttls", "encryption required", "tls required", "requires a secure connection", "tls is required", "use starttls", "without ssl/tls encryption is not allowed", "without ssl/tls"]).or(&When::reply().code(538)),
+        When::reply().any(&["must issue a starttls", "starttls first", "must issue starttls", "encryption required", "tls required", "requires a secure connection", "tls is required", "starttls is required", "use starttls", "without ssl/tls encryption is not allowed", "without ssl/tls"]).or(&When::reply().code(538)),
         "The server requires TLS (STARTTLS) before it accepts a login",
         "Enable STARTTLS in the client (often labelled \"TLS\" or \"STARTTLS\", port 587), or use implicit TLS on port 465 (\"SSL/TLS\"); a 538 reply means this mechanism needs an encrypted connection. Never turn off TLS to make this go away.",
         RFC3207,
@@ -337,7 +339,7 @@ pub static RULES: &[Rule] = &[
     err(
         "too-many-connections",
         C::RateLimited,
-        When::reply().any(&["too many connections", "too many concurrent", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl", "sending rate", "connection limit", "too many sessions", "slow down", "try again in", "unusual rate"]),
+        When::reply().any(&["too many connections", "too many concurrent", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl*", "sending rate", "connection limit", "too many sessions", "slow down", "try again in", "unusual rate"]),
         "The server is rate-limiting this client",
         "Wait before trying again and reduce how often you connect or log in (one connection at a time; fix credentials before retrying). The block usually lifts by itself within minutes to an hour.",
         None,
@@ -377,7 +379,7 @@ pub static RULES: &[Rule] = &[
     err(
         "relay-denied",
         C::RelayDenied,
-        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send", "rcpthosts", "relais refus", "reencaminhamento recusado", "reencaminhamento negado", "retransmissão negada"]),
+        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send", "rcpthosts", "relais refus*", "reencaminhamento recusado", "reencaminhamento negado", "retransmissão negada"]),
         "The server refuses to relay this message for this client",
         "Authenticate before sending (SMTP AUTH on port 587), or, for an internal relay, ask its administrator to allow this client's IP address. An MX only accepts mail for its own domains.",
         Some("https://www.rfc-editor.org/rfc/rfc5321#section-3.6.2"),
@@ -824,5 +826,35 @@ pub static RULES: &[Rule] = &[
         summary: "No password or token was given, so AUTH was not attempted",
         remediation: "Pass a secret with --password-file, --password-stdin or SMTP_DOCTOR_PASSWORD (tokens: --token-file, --token-stdin, SMTP_DOCTOR_TOKEN) to test the login too.",
         reference: None,
+        also: None,
     },
 ];
+
+/// Rules whose phrases are everyday words that other software uses too
+/// ("incorrect password", "too many attempts", "relay"): found in free text,
+/// outside a server reply, they count only in a text about mail (see
+/// `explain::relevance`). Every other rule's phrases are what mail servers
+/// and providers emit, and count unless the text shows another subsystem.
+pub fn everyday_wording(id: &str) -> bool {
+    const IDS: &[&str] = &[
+        "authentication-failed-text",
+        "too-many-connections",
+        "account-disabled",
+        "temporary-failure-text",
+        "auth-required",
+        "command-syntax-error",
+        "client-ip-blocklisted",
+        "client-host-rejected",
+        "relay-denied",
+        "sender-address-not-owned",
+        "app-password-required",
+        "oauth-token-rejected",
+        "auth-temporary-failure",
+        "unauthorized-ip-address",
+        "starttls-required-before-auth",
+        "auth-mechanism-not-supported",
+        "auth-not-enabled",
+        "sasl-exchange-broken",
+    ];
+    IDS.contains(&id)
+}

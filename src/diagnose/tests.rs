@@ -207,7 +207,61 @@ fn a_reply_phrase_beats_a_whole_text_phrase_and_a_dropped_connection() {
         ),
     ]);
     assert_eq!(d[0].id, "authentication-failed-text");
-    assert_eq!(d.last().map(|x| x.id), Some("connection-closed"));
+    // The dropped connection is a consequence of the refusal: one cause,
+    // one diagnosis.
+    assert_eq!(d.len(), 1, "{d:?}");
+}
+
+#[test]
+fn the_same_category_twice_is_one_diagnosis() {
+    // Gmail's 535 5.7.8 matches both the 5.7.8 rule and the phrase rule.
+    let d = classify(&[
+        found(
+            Source::Reply,
+            Some(535),
+            "535 5.7.8 Error: authentication failed",
+        ),
+        found(Source::Text, None, "535 5.7.8 error: authentication failed"),
+    ]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].category, Category::WrongCredentials);
+}
+
+#[test]
+fn equally_strong_evidence_of_another_category_is_an_alternative() {
+    let d = classify(&[
+        found(
+            Source::Reply,
+            Some(535),
+            "535 5.7.8 Error: authentication failed",
+        ),
+        found(Source::Reply, Some(550), "550 5.7.1 Relay access denied"),
+    ]);
+    // Equal strength: the rule earlier in the table is primary, the other
+    // reading its alternative.
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].category, Category::RelayDenied);
+    assert_eq!(d[0].alternatives.len(), 1, "{d:?}");
+    assert_eq!(d[0].alternatives[0].category, Category::WrongCredentials);
+}
+
+#[test]
+fn strength_orders_live_then_conditions_then_replies_then_wording_then_codes() {
+    use super::Strength as S;
+    let order = [
+        S::Live,
+        S::Condition,
+        S::Reply,
+        S::Capability,
+        S::Wording,
+        S::BareCode,
+        S::Consequence,
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]));
+    let live = Observation::new(Signal::ConnectionClosed);
+    assert_eq!(super::strength(&live, false), S::Live);
+    let bare = found(Source::Reply, Some(554), "554 nope");
+    assert_eq!(super::strength(&bare, true), S::BareCode);
 }
 
 #[test]

@@ -20,6 +20,12 @@ pub struct FoundReply {
     /// The reply text from the code to the end of its (logical) line.
     pub text: String,
     pub stage: Option<Stage>,
+    /// Found where only an SMTP reply can stand: with an RFC 3463 enhanced
+    /// code, on a transcript's server line (`S:`, `SERVER -> CLIENT:`, `<~`),
+    /// in a Python reply tuple, or after Postfix's `said:`.
+    pub smtp_shaped: bool,
+    /// Byte offset in the normalised text where the reply starts.
+    pub offset: usize,
 }
 
 /// Undoes the escaping pastes often carry (`\r\n` written out, `\'`,
@@ -210,7 +216,7 @@ fn reply_regex() -> &'static Regex {
             r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
             r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|failed|to me|-> client|smtp inbound|du serveur|do servidor|del servidor|serverantwort|des servers|(?u:сервера|応答|响应|回應))[ \t]*(?:[:=]|(?u:：))?[ \t]*(?:[*`'\x22(\[][ \t]*){0,6}(?P<c3>[2-5][0-5][0-9])\b)",
             r"|(?:(?:\(|^[ \t]*)(?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
-            r"|(?::[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6]))[ -][\x22']?[A-Za-z]{2})",
+            r"|(?:(?::|[ \t]-)[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6]))[ -][\x22']?[A-Za-z]{2})",
         ))
         .expect("reply regex compiles")
     })
@@ -271,12 +277,13 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
         if out.len() >= MAX {
             break;
         }
-        let Some(m) = ["c1", "c2", "c3", "c4", "c5"]
+        let Some((group, m)) = ["c1", "c2", "c3", "c4", "c5"]
             .iter()
-            .find_map(|n| caps.name(n))
+            .find_map(|n| caps.name(n).map(|m| (*n, m)))
         else {
             continue;
         };
+        let whole = caps.get(0).map_or("", |w| w.as_str());
         let code: u16 = match m.as_str().parse() {
             Ok(c) => c,
             Err(_) => continue,
@@ -296,6 +303,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             .name("e1")
             .and_then(|e| EnhancedStatus::parse(e.as_str()))
             .or_else(|| EnhancedStatus::parse_prefix(after))
+            .or_else(|| repeated_with_status(rest, code))
             .filter(|e| u16::from(e.class) == code / 100);
         let (mut full, mut end) = gather_continuations(text, line_end, code, rest.trim_end());
         if before(text, start, 12).contains("said") {
@@ -317,11 +325,17 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
         });
         covered.push((start, end));
         let stage = in_reply_to(&full).or_else(|| stage_for(code, &text[..start]));
+        let smtp_shaped = enhanced.is_some()
+            || group == "c4"
+            || (group == "c2" && !whole.trim_start().starts_with(m.as_str()))
+            || (group == "c3" && before(text, start, 12).contains("said"));
         out.push(FoundReply {
             code: Some(code),
             enhanced,
             text: clean(&full),
             stage,
+            smtp_shaped,
+            offset: start,
         });
     }
     for caps in enhanced_regex().captures_iter(text).take(MAX_CANDIDATES) {
@@ -341,9 +355,73 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             enhanced: EnhancedStatus::parse(m.as_str()),
             text: clean(&text[m.start()..line_end]),
             stage: None,
+            smtp_shaped: false,
+            offset: m.start(),
         });
     }
     out
+}
+
+/// The enhanced status of a reply quoted again later on its line, as
+/// wrappers do: `got code "530", with message "530 5.7.1 Authentication
+/// required"`.
+fn repeated_with_status(line: &str, code: u16) -> Option<EnhancedStatus> {
+    let needle = format!("{code} ");
+    let mut from = 3.min(line.len());
+    while let Some(i) = line.get(from..)?.find(&needle) {
+        let at = from + i + needle.len();
+        if let Some(e) = EnhancedStatus::parse_prefix(&line[at..]) {
+            return Some(e);
+        }
+        from = at;
+    }
+    None
+}
+
+/// HTTP reason phrases (RFC 9110 §15 and the common proxies'), which a
+/// number at the start of a line or after `error` also carries: `503
+/// Service Unavailable` is an HTTP page, not an SMTP reply.
+const HTTP_REASONS: &[&str] = &[
+    "bad gateway",
+    "service unavailable",
+    "service temporarily unavailable",
+    "gateway timeout",
+    "gateway time-out",
+    "internal server error",
+    "bad request",
+    "unauthorized",
+    "forbidden",
+    "not found",
+    "method not allowed",
+    "misdirected request",
+    "too many requests",
+    "request timeout",
+    "payload too large",
+    "not implemented",
+    "http version not supported",
+    "ssl certificate error",
+    "no required ssl certificate was sent",
+    "the plain http request was sent to https port",
+    "web server is down",
+    "connection timed out",
+    "ssl handshake failed",
+    "invalid ssl certificate",
+    "origin is unreachable",
+];
+
+/// True when a found "reply" is an HTTP status line or page title: no
+/// enhanced code, and the text after the code is an HTTP reason phrase, or
+/// `HTTP/1.x` / `status` stands right before it.
+pub fn is_http_status(found: &FoundReply) -> bool {
+    if found.enhanced.is_some() {
+        return false;
+    }
+    let t = found.text.to_lowercase();
+    let after = t
+        .get(3..)
+        .unwrap_or("")
+        .trim_start_matches([' ', '-', ':', '.']);
+    HTTP_REASONS.iter().any(|r| after.starts_with(r))
 }
 
 /// Postfix wraps a quoted reply over several lines, up to

@@ -1,21 +1,34 @@
 //! `explain`: turn pasted text (replies, logs, stack traces) into observations.
 //!
-//! The text is normalised (escaped line breaks undone, size bounded), then
-//! three kinds of evidence are extracted: SMTP replies (code + optional
-//! RFC 3463 status), bare enhanced status codes, and library/system error
-//! phrases (`wrong version number`, `ECONNREFUSED`, …) mapped to the same
-//! `Signal`s a live probe produces. The catalogue in `diagnose` does the rest.
+//! The input is read whole, as a stream of chunks cut at line breaks (so a
+//! failure on the last line of a 50 MB log is found, in bounded memory).
+//! Each chunk is normalised (escaped line breaks undone), then three kinds of
+//! evidence are extracted: SMTP replies (code + optional RFC 3463 status),
+//! bare enhanced status codes, and library/system error phrases (`wrong
+//! version number`, `ECONNREFUSED`, …) mapped to the same `Signal`s a live
+//! probe produces. `relevance` then decides which of them count: a text that
+//! is not about mail gives nothing but SMTP-shaped replies. The catalogue in
+//! `diagnose` does the rest.
 
 mod extract;
+mod relevance;
 mod signals;
 
 pub use extract::{normalise, replies, FoundReply};
+pub use relevance::{assess, Relevance};
 
-use crate::diagnose::{Observation, Signal, Source};
+use crate::diagnose::{catalogue_phrases, find_rule, Observation, Signal, Source};
 use crate::providers::Provider;
+use std::io::Read;
 
-/// Longest input read, in bytes; the rest is ignored (bounded time and memory).
-pub const MAX_INPUT: usize = 4 * 1024 * 1024;
+/// Bytes read and classified at a time; a chunk ends at a line break.
+pub const CHUNK: usize = 1024 * 1024;
+/// Most observations kept from one input (the first ones of each kind are
+/// kept; later ones repeat them).
+const MAX_OBSERVATIONS: usize = 2_000;
+/// Most bytes of free text kept for the catalogue's phrase rules per chunk:
+/// only the lines where a catalogue phrase occurs.
+const MAX_PHRASE_TEXT: usize = 64 * 1024;
 
 /// What a pasted text shows.
 #[derive(Debug, Clone)]
@@ -24,94 +37,284 @@ pub struct Findings {
     /// A success reply (235, or `250` after AUTH) was seen.
     pub success: bool,
     pub provider: Option<Provider>,
+    /// What the text is about.
+    pub relevance: Relevance,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Less than the whole input was read (a read error part-way).
+    pub truncated: bool,
 }
 
-/// How much of a long text is read: its head and its tail. Error texts are
-/// short; in a long log the error is near one end, and the bound keeps every
-/// scan (regexes, hundreds of phrases) fast on any input.
-const HEAD: usize = 192 * 1024;
-const TAIL: usize = 64 * 1024;
+/// Why an observation counts: what it needs from the text's relevance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// SMTP-shaped evidence: counts in any text.
+    Nothing,
+    /// A library's precise condition: counts unless another subsystem shows.
+    NoForeign,
+    /// Counts only in a text about mail.
+    Mail,
+}
 
-/// `text`, or for a long text its first `HEAD` and last `TAIL` bytes (cut
-/// at line breaks, joined by a line `…`).
-fn window(text: String) -> String {
-    if text.len() <= HEAD + TAIL {
-        return text;
-    }
-    let mut head_end = HEAD;
-    while !text.is_char_boundary(head_end) {
-        head_end -= 1;
-    }
-    let head_end = text[..head_end].rfind('\n').unwrap_or(head_end);
-    let mut tail_start = text.len() - TAIL;
-    while !text.is_char_boundary(tail_start) {
-        tail_start += 1;
-    }
-    let tail_start = text[tail_start..]
-        .find('\n')
-        .map_or(tail_start, |i| tail_start + i + 1);
-    format!("{}\n…\n{}", &text[..head_end], &text[tail_start..])
+/// Observations of one input, gathered chunk by chunk.
+struct Gather {
+    observations: Vec<(Needs, Observation)>,
+    success: bool,
+    saw_221: bool,
+    provider: Option<Provider>,
+    strong_mail: bool,
+    weak_mail: bool,
+    foreign: bool,
+    lines_before: usize,
+    bytes: u64,
 }
 
 /// Observations in `input` (arbitrary bytes; invalid UTF-8 is replaced).
 pub fn observe(input: &[u8]) -> Findings {
-    let input = &input[..input.len().min(MAX_INPUT)];
-    let text = normalise(&window(String::from_utf8_lossy(input).into_owned()));
-    let lower = text.to_lowercase();
-    let provider = Provider::detect(&lower);
-    let mut observations = Vec::new();
-    let mut success = false;
-    let found_replies = replies(&text);
-    for found in &found_replies {
-        if is_success(found) {
-            success = true;
-        }
-        let mut obs = Observation::new(Signal::Reply).from_source(Source::Reply);
-        obs.code = found.code;
-        obs.enhanced = found.enhanced;
-        obs.stage = found.stage;
-        obs.text = found.text.to_lowercase();
-        obs.evidence = Some(found.text.clone());
-        obs.provider = provider;
-        observations.push(obs);
-    }
-    if !success && found_replies.iter().any(|r| r.code == Some(250)) {
-        // A client's own success report around a `250` (nodemailer's
-        // `Message sent:` / `accepted: [`, PHPMailer's `queued`).
-        success = ["message sent", "accepted: [", "messageid", "queued as"]
-            .iter()
-            .any(|p| lower.contains(p));
-    }
-    let mut found_signals = signals::find(&lower, &text);
-    found_signals.extend(signals::find_in_dialogue(&lower, &text, &found_replies));
-    // A close after the server's `221` goodbye, or after a success, is the
-    // end of the session, not a fault.
-    if success || found_replies.iter().any(|r| r.code == Some(221)) {
-        found_signals.retain(|(s, _)| !matches!(s, Signal::ConnectionClosed));
-    }
-    // Phrase-only evidence: the whole text as one reply-like observation
-    // without a code, so phrase rules apply even when no code was pasted.
-    let mut whole = Observation::new(Signal::Reply).from_source(Source::Text);
-    whole.text = lower.clone();
-    whole.evidence = Some(first_meaningful_line(&text));
-    whole.provider = provider;
-    observations.push(whole);
-    for (signal, evidence) in found_signals {
-        let mut obs = Observation::new(signal)
-            .from_source(Source::Text)
-            .with_evidence(evidence);
-        obs.text = lower.clone();
-        obs.provider = provider;
-        observations.push(obs);
-    }
-    if !success {
-        success = signals::shows_success(&lower);
-    }
+    observe_reader(input).unwrap_or_else(|_| unreachable_read())
+}
+
+fn unreachable_read() -> Findings {
+    // Reading from a byte slice cannot fail.
     Findings {
-        observations,
-        success,
-        provider,
+        observations: Vec::new(),
+        success: false,
+        provider: None,
+        relevance: Relevance {
+            mail: false,
+            foreign: false,
+        },
+        bytes: 0,
+        truncated: true,
     }
+}
+
+/// Observations in everything `reader` gives, read in chunks of [`CHUNK`]
+/// bytes cut at line breaks. A read error part-way ends the input there and
+/// marks it truncated; one before any byte is returned.
+pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
+    let mut g = Gather {
+        observations: Vec::new(),
+        success: false,
+        saw_221: false,
+        provider: None,
+        strong_mail: false,
+        weak_mail: false,
+        foreign: false,
+        lines_before: 0,
+        bytes: 0,
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    let mut truncated = false;
+    let mut eof = false;
+    while !eof {
+        // Fill up to CHUNK bytes.
+        let mut block = [0u8; 64 * 1024];
+        while buf.len() < CHUNK {
+            match reader.read(&mut block) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    g.bytes += n as u64;
+                    buf.extend_from_slice(&block[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if g.bytes == 0 => return Err(e),
+                Err(_) => {
+                    truncated = true;
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        // Cut at the last line break (the rest starts the next chunk).
+        let cut = if eof {
+            buf.len()
+        } else {
+            buf.iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(buf.len(), |i| i + 1)
+        };
+        let rest = buf.split_off(cut);
+        if !buf.is_empty() {
+            g.chunk(&buf);
+        }
+        buf = rest;
+    }
+    Ok(g.finish(truncated))
+}
+
+impl Gather {
+    fn push(&mut self, needs: Needs, obs: Observation) {
+        if self.observations.len() < MAX_OBSERVATIONS {
+            self.observations.push((needs, obs));
+        }
+    }
+
+    fn chunk(&mut self, raw: &[u8]) {
+        let raw = String::from_utf8_lossy(raw);
+        let text = normalise(&raw);
+        let lower = text.to_lowercase();
+        let rel = relevance::scan(&lower);
+        self.strong_mail |= rel.strong;
+        self.weak_mail |= rel.weak;
+        self.foreign |= rel.foreign;
+        let provider = Provider::detect(&lower);
+        if self.provider.is_none() {
+            self.provider = provider;
+        }
+        let provider = provider.or(self.provider);
+        let lines_before = self.lines_before;
+        let line_of = |evidence: &str| -> Option<usize> {
+            let probe: String = evidence.chars().take(40).collect();
+            let probe = probe.trim();
+            if probe.is_empty() {
+                return None;
+            }
+            raw.find(probe)
+                .map(|i| lines_before + 1 + raw[..i].matches('\n').count())
+        };
+        let found_replies = replies(&text);
+        let mut success = false;
+        for found in &found_replies {
+            if is_success(found) {
+                success = true;
+            }
+            if found.code == Some(221) {
+                self.saw_221 = true;
+            }
+            if extract::is_http_status(found) {
+                continue;
+            }
+            let mut obs = Observation::new(Signal::Reply).from_source(Source::Reply);
+            obs.code = found.code;
+            obs.enhanced = found.enhanced;
+            obs.stage = found.stage;
+            obs.text = found.text.to_lowercase();
+            obs.evidence = Some(found.text.clone());
+            obs.provider = provider;
+            obs.line = line_of(&found.text);
+            // SMTP by its shape counts anywhere; a reply a specific rule
+            // reads (not its code alone) counts unless another subsystem
+            // shows; a bare code needs a text about mail.
+            let needs = if found.smtp_shaped {
+                Needs::Nothing
+            } else if find_rule(&obs).is_some_and(|(_, _, by_code)| !by_code) {
+                Needs::NoForeign
+            } else {
+                Needs::Mail
+            };
+            self.push(needs, obs);
+        }
+        if !success && found_replies.iter().any(|r| r.code == Some(250)) {
+            // A client's own success report around a `250` (nodemailer's
+            // `Message sent:` / `accepted: [`, PHPMailer's `queued`).
+            success = ["message sent", "accepted: [", "messageid", "queued as"]
+                .iter()
+                .any(|p| lower.contains(p));
+        }
+        let mut found_signals = signals::find(&lower, &text);
+        found_signals.extend(signals::find_in_dialogue(&lower, &text, &found_replies));
+        // Phrase-only evidence: the lines of the text where a catalogue
+        // phrase occurs, as one reply-like observation without a code, so
+        // phrase rules apply even when no code was pasted.
+        let phrases = catalogue_phrases().scan(&lower);
+        if !phrases.is_empty() {
+            let mut whole = Observation::new(Signal::Reply).from_source(Source::Text);
+            whole.text = phrase_lines(&lower);
+            let first = first_meaningful_line(&text);
+            whole.line = line_of(&first);
+            whole.evidence = Some(first);
+            whole.provider = provider;
+            // A server's own phrase counts unless another subsystem shows;
+            // everyday words ("incorrect password", "too many attempts")
+            // need a text about mail.
+            let needs = match find_rule(&whole) {
+                Some((_, rule, _)) if !crate::diagnose::rules::everyday_wording(rule.id) => {
+                    Needs::NoForeign
+                }
+                _ => Needs::Mail,
+            };
+            self.push(needs, whole);
+        }
+        for (signal, evidence) in found_signals {
+            let needs = match signal {
+                Signal::OAuthTokenRejected
+                | Signal::MissingCredentials
+                | Signal::ServerLogAuthFailed
+                | Signal::StartTlsNotOffered
+                | Signal::AuthNotOffered
+                | Signal::NoCommonMechanism
+                | Signal::ConnectionClosed
+                | Signal::StageTimeout => Needs::Mail,
+                _ => Needs::NoForeign,
+            };
+            let mut obs = Observation::new(signal)
+                .from_source(Source::Text)
+                .with_evidence(evidence.clone());
+            obs.text = lower.chars().take(MAX_PHRASE_TEXT).collect();
+            obs.provider = provider;
+            obs.line = line_of(&evidence);
+            self.push(needs, obs);
+        }
+        if !success {
+            success = signals::shows_success(&lower);
+        }
+        self.success |= success;
+        self.lines_before += raw.matches('\n').count();
+    }
+
+    fn finish(self, truncated: bool) -> Findings {
+        let relevance = Relevance {
+            mail: self.strong_mail || (self.weak_mail && !self.foreign),
+            foreign: self.foreign && !self.strong_mail,
+        };
+        let success = self.success;
+        let closed_on_purpose = success || self.saw_221;
+        let observations = self
+            .observations
+            .into_iter()
+            .filter(|(needs, _)| match needs {
+                Needs::Nothing => true,
+                Needs::NoForeign => relevance.mail || !relevance.foreign,
+                Needs::Mail => relevance.mail,
+            })
+            .map(|(_, o)| o)
+            // A close after the server's `221` goodbye, or after a
+            // success, is the end of the session, not a fault.
+            .filter(|o| !(closed_on_purpose && o.signal == Signal::ConnectionClosed))
+            .collect();
+        Findings {
+            observations,
+            success,
+            provider: self.provider,
+            relevance,
+            bytes: self.bytes,
+            truncated,
+        }
+    }
+}
+
+/// The lines of `lower` where a catalogue phrase occurs (bounded), joined:
+/// what the phrase rules of the catalogue read for a text as a whole.
+fn phrase_lines(lower: &str) -> String {
+    if lower.len() <= MAX_PHRASE_TEXT {
+        return lower.to_string();
+    }
+    let table = catalogue_phrases();
+    let mut out = String::new();
+    for line in lower.lines() {
+        if out.len() + line.len() > MAX_PHRASE_TEXT {
+            break;
+        }
+        if !table.scan(line).is_empty() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// A reply that shows the login or the message went through: `235`, or a

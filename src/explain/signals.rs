@@ -8,6 +8,8 @@
 
 use super::FoundReply;
 use crate::diagnose::Signal;
+use crate::phrase::{Found, PhraseTable};
+use std::sync::OnceLock;
 
 /// (signal, phrases). Order within the table does not matter for ranking —
 /// the catalogue's rule order does — but each signal is reported once.
@@ -519,12 +521,33 @@ const SAME_LINE: &[(Signal, &str, &str)] = &[
 /// same failure in vaguer words.
 const DNS_SPECIFIC: &[Signal] = &[Signal::DnsServFail, Signal::DnsTimeout];
 
+/// Every phrase of `TABLE` and `WRAPPERS`, compiled once (word boundaries:
+/// see `diagnose::phrase`).
+fn phrases() -> &'static PhraseTable {
+    static T: OnceLock<PhraseTable> = OnceLock::new();
+    T.get_or_init(|| {
+        PhraseTable::new(
+            TABLE
+                .iter()
+                .chain(WRAPPERS.iter())
+                .flat_map(|(_, phrases)| phrases.iter().copied()),
+        )
+    })
+}
+
+/// The first phrase of `group` present in `found`.
+fn first_of(found: &Found, group: &[&'static str]) -> Option<&'static str> {
+    let t = phrases();
+    group.iter().copied().find(|p| t.found(found, p))
+}
+
 /// Signals whose phrases occur in `lower`, with the line that showed it.
 pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
+    let found = phrases().scan(lower);
     let mut out: Vec<(Signal, String)> = Vec::new();
-    for (signal, phrases) in TABLE {
-        if let Some(p) = phrases.iter().find(|p| lower.contains(*p)) {
-            out.push((*signal, evidence_line(lower, original, p)));
+    for (signal, group) in TABLE {
+        if let Some(p) = first_of(&found, group) {
+            out.push((*signal, evidence_line(lower, original, p.trim_matches('*'))));
         }
     }
     for (signal, a, b) in SAME_LINE {
@@ -552,8 +575,8 @@ pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
         out.retain(|(s, _)| !matches!(s, Signal::DnsFailure | Signal::DnsNotFound));
     }
     if out.is_empty() {
-        for (signal, phrases) in WRAPPERS {
-            if let Some(p) = phrases.iter().find(|p| lower.contains(*p)) {
+        for (signal, group) in WRAPPERS {
+            if let Some(p) = first_of(&found, group) {
                 out.push((*signal, evidence_line(lower, original, p)));
             }
         }

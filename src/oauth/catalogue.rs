@@ -40,6 +40,8 @@ impl OAuthRule {
             reference: self.reference,
             evidence,
             rank: RULES.len() + pos,
+            alternatives: Vec::new(),
+            line: None,
         }
     }
 }

@@ -149,6 +149,19 @@ struct DiagnosisView<'a> {
     remediation: &'a str,
     reference: Option<&'static str>,
     evidence: Option<&'a str>,
+    /// 1-based line of the pasted text where the evidence starts (`explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    /// Other categories the same evidence fits.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alternatives: Vec<AlternativeView<'a>>,
+}
+
+#[derive(Serialize)]
+struct AlternativeView<'a> {
+    category: &'static str,
+    id: &'static str,
+    why: &'a str,
 }
 
 fn endpoint_view(r: &EndpointResult, verbose: bool) -> EndpointView<'_> {
@@ -237,6 +250,16 @@ fn diagnosis_view(d: &Diagnosis) -> DiagnosisView<'_> {
         remediation: &d.remediation,
         reference: d.reference,
         evidence: d.evidence.as_deref(),
+        line: d.line,
+        alternatives: d
+            .alternatives
+            .iter()
+            .map(|a| AlternativeView {
+                category: a.category.as_str(),
+                id: a.id,
+                why: &a.why,
+            })
+            .collect(),
     }
 }
 

@@ -278,9 +278,22 @@ fn render_diagnoses(report: &Report, p: &Paint, out: &mut dyn Write) -> io::Resu
             writeln!(out, "  {} {detail}", p.dim("detail:"))?;
         }
         if let Some(e) = &d.evidence {
-            writeln!(out, "  {} {e}", p.dim("evidence:"))?;
+            match d.line {
+                Some(n) => writeln!(out, "  {} {e} (line {n})", p.dim("evidence:"))?,
+                None => writeln!(out, "  {} {e}", p.dim("evidence:"))?,
+            }
         }
         writeln!(out, "  {} {}", p.bold("help:"), d.remediation)?;
+        for a in &d.alternatives {
+            writeln!(
+                out,
+                "  {} {} [{}]: {}",
+                p.dim("also possible:"),
+                a.category.as_str(),
+                a.id,
+                a.why
+            )?;
+        }
         if let Some(r) = d.reference {
             writeln!(out, "  {} {r}", p.dim("see:"))?;
         }

@@ -539,9 +539,9 @@ fn local_part_user_at_gmail_is_username_format() {
         "{}",
         run.context()
     );
-    // The provider's own reading stays visible below it.
+    // The provider's own reading stays visible as an alternative.
     assert_eq!(
-        run.expect_json()["diagnoses"][1]["id"].as_str(),
+        run.expect_json()["diagnoses"][0]["alternatives"][0]["id"].as_str(),
         Some("gmail-bad-credentials"),
         "{}",
         run.context()
