@@ -9,8 +9,9 @@
 # Needs the harness listening on 127.0.0.1:10465 (implicit TLS) and :10587
 # (STARTTLS); see ../shared/harness. Builds the release binary when BIN is
 # not given. Prints, per direction, the category and exit code of the last
-# run and the wall time of each run (min / median / max), and a run with
-# --no-suggest when the binary has it (the time of the verdict alone).
+# run, the wall time of each run (min / median / max) and the first suggested
+# setting (port/mode/verified), and a run with --no-suggest when the binary
+# has it (the time of the verdict alone). Needs python3 to read the JSON.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,12 +37,12 @@ fi
 now() { date +%s.%N; }
 
 printf '%s\n' "smtp-doctor $("$BIN" --version | cut -d' ' -f2-), $(date -u +%Y-%m-%dT%H:%MZ), $RUNS runs each"
-printf '%-28s %-13s %-18s %5s %8s %8s %8s\n' direction flags category exit min_s median_s max_s
+printf '%-28s %-13s %-18s %5s %8s %8s %8s  %s\n' direction flags category exit min_s median_s max_s first_suggestion
 for c in "${cases[@]}"; do
     read -r name port tls <<<"$c"
     for extra in "${extra_runs[@]}"; do
         times=()
-        category=? code=?
+        category=? code=? suggestion=-
         for _ in $(seq "$RUNS"); do
             start=$(now)
             set +e
@@ -52,12 +53,16 @@ for c in "${cases[@]}"; do
             set -e
             end=$(now)
             times+=("$(echo "$end - $start" | bc)")
-            category=$(printf '%s' "$out" | sed -n 's/^  "category": "\(.*\)",$/\1/p' | head -1)
+            read -r category suggestion < <(printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = (d.get("suggested_settings") or [{}])[0]
+print(d["category"], "%s/%s/%s" % (s.get("port", "-"), s.get("tls", "-"), "verified" if s.get("verified") else "-") if s else "-")')
         done
         sorted=$(printf '%s\n' "${times[@]}" | sort -n)
         min=$(echo "$sorted" | head -1)
         max=$(echo "$sorted" | tail -1)
         median=$(echo "$sorted" | sed -n "$(( (RUNS + 1) / 2 ))p")
-        printf '%-28s %-13s %-18s %5s %8.3f %8.3f %8.3f\n' "$name" "${extra:--}" "$category" "$code" "$min" "$median" "$max"
+        printf '%-28s %-13s %-18s %5s %8.3f %8.3f %8.3f  %s\n' "$name" "${extra:--}" "$category" "$code" "$min" "$median" "$max" "$suggestion"
     done
 done
