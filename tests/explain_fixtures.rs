@@ -230,6 +230,10 @@ const LIVE_ONLY: &[(&str, &str)] = &[
     // and resolver timeouts have fixtures (round3); NODATA has no wording of
     // its own. Covered by tests/discovery.rs.
     ("dns-no-address-records", "needs the resolver's NODATA answer for A and AAAA"),
+    (
+        "dns-resolution-broken",
+        "needs the check's own control lookup of a name that must exist",
+    ),
     ("srv-target-outside-domain", "needs discovery's SRV answer and the address's domain"),
     ("host-looks-like-mx", "needs the --host of a live check"),
     ("host-differs-from-provider-table", "needs the --host and port of a live check"),

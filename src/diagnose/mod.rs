@@ -49,6 +49,9 @@ pub enum Signal {
     DnsServFail,
     /// The DNS server did not answer in time.
     DnsTimeout,
+    /// Resolution itself is broken: a name that must exist (a provider-table
+    /// host, or a control name asked after a failure) does not resolve either.
+    DnsResolverBroken,
     /// Discovery: an SRV target outside the address's domain (RFC 6186 §6), warning.
     SrvTargetOutsideDomain,
     /// `--host` looks like an MX (inbound) host, not a submission server (warning).

@@ -557,6 +557,14 @@ pub static RULES: &[Rule] = &[
         Some("https://www.rfc-editor.org/rfc/rfc1035#section-4.1.1"),
     ),
     err(
+        "dns-resolution-broken",
+        C::DnsFailure,
+        When::signal(S::DnsResolverBroken),
+        "Name resolution is not working here: names that exist do not resolve either",
+        "This is not a typo in the server name. Check this machine's network (offline, a captive portal or Wi-Fi login page, a VPN) and the DNS resolver named in the evidence (/etc/resolv.conf, or --dns-server): a filtering or broken resolver answers NXDOMAIN or SERVFAIL for everything. Try another resolver, e.g. --dns-server 1.1.1.1, to tell the two apart.",
+        None,
+    ),
+    err(
         "dns-timeout",
         C::DnsFailure,
         When::signal(S::DnsTimeout),
