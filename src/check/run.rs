@@ -129,7 +129,14 @@ pub struct Checking {
     stopped: bool,
     /// Time spent discovering and probing (not waiting for a batch slot).
     busy: Duration,
+    /// The control lookup of [`CONTROL_NAME`], once asked: `Some(why)` when
+    /// it failed too (resolution is broken).
+    control: Option<Option<String>>,
 }
+
+/// A name that resolves wherever DNS works (the provider table's Gmail
+/// host): when it fails too, the failure is the resolver's, not a typo.
+pub const CONTROL_NAME: &str = "smtp.gmail.com";
 
 impl Checking {
     /// Finds the candidates (discovery without `--host`).
@@ -146,22 +153,134 @@ impl Checking {
             next: 0,
             stopped: false,
             busy: started.elapsed(),
+            control: None,
         }
+    }
+
+    /// [`Checking::discover`] for one check, with the candidate known
+    /// without DNS (the provider table's, or `--oauth microsoft`'s) probed
+    /// while the SRV and MX lookups run: it is probed first anyway, and a
+    /// silent DNS server then costs one resolve deadline, not two.
+    pub async fn discover_probing_known(plan: CheckPlan, options: &ProbeOptions) -> Checking {
+        let known = plan.domain.is_some() && plan.source == Source::ProviderTable && !plan.dry_run;
+        if !known {
+            return Checking::discover(plan, options.dns.as_ref()).await;
+        }
+        let started = Instant::now();
+        let endpoint = plan.endpoint.clone();
+        let (found, first) = tokio::join!(
+            plan_candidates(&plan, options.dns.as_ref()),
+            probe::probe(&endpoint, options)
+        );
+        let (candidates, discovery, warnings) = found;
+        let mut checking = Checking {
+            plan,
+            candidates,
+            discovery,
+            warnings,
+            reports: Vec::new(),
+            observations: Vec::new(),
+            next: 0,
+            stopped: false,
+            busy: Duration::ZERO,
+            control: None,
+        };
+        // Discovery lists the table's candidate first; if it did not (it
+        // cannot today), the early probe is dropped and the order kept.
+        if checking.candidates.first().map(|c| &c.endpoint) == Some(&endpoint) {
+            checking.next = 1;
+            checking.record(0, first, options.dns.as_ref()).await;
+        }
+        checking.busy = started.elapsed();
+        checking
     }
 
     /// The endpoint the next probe connects to, or `None` when the check is
     /// done: `--dry-run`, no candidates left, an earlier one answered AUTH
-    /// (without `--all`), or the resolver timed out (the rest would too).
+    /// (without `--all`), or the resolver timed out (the rest would too:
+    /// an earlier probe's resolve, or every one of discovery's lookups).
     pub fn next_endpoint(&self) -> Option<&Endpoint> {
         if self.stopped || self.plan.dry_run {
             return None;
         }
         let c = self.candidates.get(self.next)?;
         let needs_dns = !probe::is_ip_literal(&c.endpoint.host);
-        if needs_dns && self.reports.iter().any(|r| dns_timed_out(&r.probe)) {
+        if needs_dns && (self.reports.iter().any(|r| dns_timed_out(&r.probe)) || self.dns_silent())
+        {
             return None;
         }
         Some(&c.endpoint)
+    }
+
+    /// Every discovery lookup went unanswered: the DNS server is silent.
+    fn dns_silent(&self) -> bool {
+        self.discovery
+            .as_ref()
+            .is_some_and(|d| !d.lookups.is_empty() && d.lookups.len() == d.timed_out().count())
+    }
+
+    /// `Some(why)` when name resolution itself is broken: a name that must
+    /// exist ([`CONTROL_NAME`]) does not resolve either. Asked once per check,
+    /// and only after a lookup failed with an answer (NXDOMAIN, SERVFAIL…),
+    /// so it never waits on a silent server.
+    async fn resolution_broken(&mut self, dns: &dyn Dns) -> Option<String> {
+        if self.control.is_none() {
+            let answer = dns.ipv4(CONTROL_NAME).await;
+            self.control = Some(answer.err().map(|e| {
+                format!(
+                    "{CONTROL_NAME}, which exists, does not resolve either ({} {})",
+                    e.rtype, e.message
+                )
+            }));
+        }
+        self.control.clone().flatten()
+    }
+
+    /// Diagnoses the probe of candidate `index` and adds it to the results.
+    async fn record(&mut self, index: usize, r: ProbeReport, dns: &dyn Dns) -> Category {
+        let c = self.candidates[index].clone();
+        let mut obs = observe(&r, &c, self.discovery.as_ref(), self.plan.cert_warn_days);
+        if let Outcome::Failed(ProbeError::Resolve { failure, host, .. }) = &r.outcome {
+            if *failure != DnsFailure::Timeout {
+                // Only a name the user typed (or DNS handed out) can be
+                // misspelt; a provider-table host exists, so its failure
+                // means the resolver is broken, and a user's name is
+                // checked against a control name before "check the spelling".
+                let broken = match c.source {
+                    Source::ProviderTable | Source::MxProvider => Some(format!(
+                        "{host} is a submission host from smtp-doctor's provider table, so it exists"
+                    )),
+                    _ => self.resolution_broken(dns).await,
+                };
+                if let Some(why) = broken {
+                    for o in &mut obs {
+                        if matches!(
+                            o.signal,
+                            Signal::DnsNotFound
+                                | Signal::DnsNoRecords
+                                | Signal::DnsServFail
+                                | Signal::DnsFailure
+                        ) {
+                            o.signal = Signal::DnsResolverBroken;
+                            o.detail = Some(why.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let diagnoses = classify(&obs);
+        let category = primary_category(&diagnoses);
+        if answered_auth(&r) && !self.plan.all {
+            self.stopped = true;
+        }
+        self.reports.push(EndpointResult {
+            candidate: c,
+            probe: r,
+            diagnoses,
+            category,
+        });
+        self.observations.push(obs);
+        category
     }
 
     /// Probes [`Checking::next_endpoint`]; returns that endpoint's category
@@ -169,22 +288,10 @@ impl Checking {
     pub async fn probe_next(&mut self, options: &ProbeOptions) -> Option<Category> {
         self.next_endpoint()?;
         let started = Instant::now();
-        let c = &self.candidates[self.next];
+        let index = self.next;
         self.next += 1;
-        let r = probe::probe(&c.endpoint, options).await;
-        let obs = observe(&r, c, self.discovery.as_ref(), self.plan.cert_warn_days);
-        let diagnoses = classify(&obs);
-        let category = primary_category(&diagnoses);
-        if answered_auth(&r) && !self.plan.all {
-            self.stopped = true;
-        }
-        self.reports.push(EndpointResult {
-            candidate: c.clone(),
-            probe: r,
-            diagnoses,
-            category,
-        });
-        self.observations.push(obs);
+        let r = probe::probe(&self.candidates[index].endpoint, options).await;
+        let category = self.record(index, r, options.dns.as_ref()).await;
         self.busy += started.elapsed();
         Some(category)
     }
@@ -212,6 +319,42 @@ impl Checking {
         let mut all = best
             .map(|i| self.observations[i].clone())
             .unwrap_or_default();
+        if let Some(d) = &self.discovery {
+            let unanswered: Vec<String> = d
+                .timed_out()
+                .map(|l| format!("{} {}", l.name, l.rtype))
+                .collect();
+            if !unanswered.is_empty() {
+                let list = unanswered.join(", ");
+                match all.iter_mut().find(|o| o.signal == Signal::DnsTimeout) {
+                    // Name every lookup that timed out, not only the probe's.
+                    Some(o) => {
+                        let mut detail = o.detail.take().unwrap_or_default();
+                        if !detail.is_empty() {
+                            detail.push_str("; ");
+                        }
+                        detail.push_str(&format!("discovery's lookups unanswered too: {list}"));
+                        o.detail = Some(detail);
+                    }
+                    // Nothing was probed because the DNS server is silent:
+                    // that is the verdict, never an empty (ok) report.
+                    None if best.is_none() && !self.plan.dry_run => {
+                        let evidence = d
+                            .timed_out()
+                            .next()
+                            .map(|l| format!("{} {}: {}", l.name, l.rtype, l.result));
+                        let mut o = Observation::new(Signal::DnsTimeout)
+                            .at(Stage::Resolve)
+                            .with_detail(format!(
+                                "no answer to {list}; the candidates were not probed, their names would need the same server"
+                            ));
+                        o.evidence = evidence;
+                        all.push(o);
+                    }
+                    None => {}
+                }
+            }
+        }
         all.extend(self.warnings);
         let diagnoses = classify(&all);
         let category = primary_category(&diagnoses);
@@ -236,7 +379,7 @@ pub async fn check_plan(
     options: &ProbeOptions,
     verbose: bool,
 ) -> (Report, Duration) {
-    let mut checking = Checking::discover(plan, options.dns.as_ref()).await;
+    let mut checking = Checking::discover_probing_known(plan, options).await;
     while checking.probe_next(options).await.is_some() {}
     checking.finish(verbose)
 }

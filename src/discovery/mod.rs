@@ -68,6 +68,8 @@ pub struct Lookup {
     pub name: String,
     pub rtype: &'static str,
     pub result: String,
+    /// How it failed (`None`: it was answered).
+    pub failure: Option<DnsFailure>,
 }
 
 /// What discovery found for a domain.
@@ -146,11 +148,24 @@ impl Discovery {
             name: name.to_string(),
             rtype,
             result,
+            failure: None,
         });
     }
 
     fn note_error(&mut self, e: &DnsError) {
-        self.note(&e.name, e.rtype, e.message.clone());
+        self.lookups.push(Lookup {
+            name: e.name.clone(),
+            rtype: e.rtype,
+            result: e.message.clone(),
+            failure: Some(e.failure),
+        });
+    }
+
+    /// The lookups that got no answer before the deadline.
+    pub fn timed_out(&self) -> impl Iterator<Item = &Lookup> {
+        self.lookups
+            .iter()
+            .filter(|l| l.failure == Some(DnsFailure::Timeout))
     }
 }
 

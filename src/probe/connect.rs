@@ -154,7 +154,7 @@ pub async fn resolve(
         Err(ProbeError::Timeout { .. }) => Err(ProbeError::Resolve {
             host: bare.clone(),
             reason: format!(
-                "no answer from DNS within {}s (timeout)",
+                "A and AAAA {bare}: no answer from DNS within {}s (timeout)",
                 deadline.as_secs_f32()
             ),
             failure: DnsFailure::Timeout,

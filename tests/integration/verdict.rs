@@ -455,3 +455,134 @@ fn batch_row_shows_a_certificate_five_days_from_expiry() {
         out.context()
     );
 }
+
+// ---------------------------------------------------------------------------
+// Network vs name; one deadline for DNS
+// ---------------------------------------------------------------------------
+
+/// `check ADDRESS --dns-server DNS --format json --timeout SECS` plus `extra`,
+/// with the password set.
+fn check_dns(address: &str, dns: std::net::SocketAddr, secs: &str, extra: &[&str]) -> Outcome {
+    Doctor::new()
+        .args(["check", address, "--dns-server"])
+        .arg(dns.to_string())
+        .args(["--format", "json", "--timeout", secs, "--no-suggest"])
+        .args(extra)
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .secret(address, PASSWORD)
+        .hang_guard(30)
+        .run()
+}
+
+#[test]
+fn nxdomain_for_a_provider_table_host_is_a_broken_resolver_not_a_typo() {
+    let dns = support::dns::TestDns::new().nxdomain_everything().spawn();
+    let out = check_dns("alice@gmail.com", dns.addr(), "3", &[]);
+    assert_eq!(out.code, 3, "{}", out.context());
+    let doc = out.expect_json();
+    assert_eq!(doc["category"], "dns-failure");
+    let d = &doc["diagnoses"][0];
+    assert_eq!(d["id"], "dns-resolution-broken", "{}", out.context());
+    assert!(
+        d["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("provider table"),
+        "{}",
+        out.context()
+    );
+    // The resolver used is named.
+    let named = format!("DNS server {}", dns.addr());
+    assert!(
+        d["evidence"].as_str().unwrap_or("").contains(&named),
+        "{}",
+        out.context()
+    );
+    assert!(
+        !out.stdout.contains("Check the spelling"),
+        "{}",
+        out.context()
+    );
+}
+
+#[test]
+fn nxdomain_for_everything_turns_a_typed_host_into_a_broken_resolver_too() {
+    let dns = support::dns::TestDns::new().nxdomain_everything().spawn();
+    let out = check_dns(USER, dns.addr(), "3", &["--host", "smtp.example.test"]);
+    assert_eq!(out.code, 3, "{}", out.context());
+    assert_eq!(out.ids()[0], "dns-resolution-broken", "{}", out.context());
+    let detail = out.expect_json()["diagnoses"][0]["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        detail.contains("smtp.gmail.com, which exists, does not resolve either")
+            && detail.contains(&format!("DNS server {}", dns.addr())),
+        "{}",
+        out.context()
+    );
+}
+
+#[test]
+fn a_typed_host_that_does_not_exist_on_working_dns_is_still_a_typo() {
+    // Working DNS: the control name resolves, the typed one does not.
+    let dns = support::dns::TestDns::new().zone("example.test").spawn();
+    let out = check_dns(
+        USER,
+        dns.addr(),
+        "3",
+        &["--host", "smtp.exmaple.example.test"],
+    );
+    assert_eq!(out.code, 3, "{}", out.context());
+    assert_eq!(out.ids()[0], "dns-name-not-found", "{}", out.context());
+}
+
+#[test]
+fn a_silent_dns_server_costs_one_deadline_for_a_provider_table_domain() {
+    let dns = support::dns::TestDns::silent();
+    let out = check_dns("alice@gmail.com", dns.addr(), "2", &[]);
+    assert_eq!(out.code, 3, "{}", out.context());
+    assert_eq!(out.ids()[0], "dns-timeout", "{}", out.context());
+    // One 2 s deadline (the table's host was resolved while SRV and MX
+    // were asked), not two; generous slack for a loaded machine.
+    assert!(
+        out.elapsed < std::time::Duration::from_millis(3500),
+        "took {:?}\n{}",
+        out.elapsed,
+        out.context()
+    );
+    let detail = out.expect_json()["diagnoses"][0]["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        detail.contains("gmail.com MX") && detail.contains("_submission._tcp.gmail.com SRV"),
+        "the report names the lookups that timed out\n{}",
+        out.context()
+    );
+    let stage = &out.expect_json()["endpoints"][0]["stages"][0];
+    assert_eq!(stage["stage"], "resolve");
+    assert!(
+        stage["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("smtp.gmail.com"),
+        "the resolve stage names its lookup\n{}",
+        out.context()
+    );
+}
+
+#[test]
+fn a_silent_dns_server_costs_one_deadline_for_any_domain_and_is_never_ok() {
+    let dns = support::dns::TestDns::silent();
+    let out = check_dns("alice@custom.test", dns.addr(), "2", &[]);
+    assert_eq!(out.code, 3, "{}", out.context());
+    assert_eq!(out.ids()[0], "dns-timeout", "{}", out.context());
+    assert!(
+        out.elapsed < std::time::Duration::from_millis(3500),
+        "took {:?}\n{}",
+        out.elapsed,
+        out.context()
+    );
+    assert!(out.stdout.contains("custom.test MX"), "{}", out.context());
+}

@@ -2,7 +2,8 @@
 //! built with hickory-server: UDP and TCP on the same port, speaking the wire
 //! protocol, serving in-memory zones (SOA, A, AAAA, MX, SRV). Names under a
 //! zone that are not listed get NXDOMAIN with the zone's SOA (RFC 2308);
-//! zones marked `servfail` answer SERVFAIL. `silent()` is a server that
+//! zones marked `servfail` answer SERVFAIL; `nxdomain_everything()` answers
+//! NXDOMAIN for every name (a broken resolver). `silent()` is a server that
 //! never answers (for timeouts). Nothing here reaches beyond loopback.
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ pub struct TestDns {
     /// origin → records
     zones: BTreeMap<String, Vec<Record>>,
     servfail: Vec<String>,
+    nxdomain_everything: bool,
 }
 
 impl TestDns {
@@ -41,6 +43,13 @@ impl TestDns {
     /// An authoritative zone (gets an SOA).
     pub fn zone(mut self, origin: &str) -> Self {
         self.zones.entry(origin.to_string()).or_default();
+        self
+    }
+
+    /// A resolver that answers NXDOMAIN for every name (a broken or
+    /// filtering resolver, a captive portal's DNS).
+    pub fn nxdomain_everything(mut self) -> Self {
+        self.nxdomain_everything = true;
         self
     }
 
@@ -85,7 +94,13 @@ impl TestDns {
     }
 
     /// Binds 127.0.0.1 (UDP and TCP, one port) and serves in a background thread.
-    pub fn spawn(self) -> DnsServer {
+    pub fn spawn(mut self) -> DnsServer {
+        // A working resolver resolves smtp-doctor's control name (the
+        // provider table's smtp.gmail.com, asked after a failed lookup to
+        // tell a typo from broken DNS); loopback, so nothing leaves the machine.
+        if !self.nxdomain_everything && !self.zones.contains_key("gmail.com") {
+            self = self.zone("gmail.com").a("smtp.gmail.com", "127.0.0.1");
+        }
         let (udp, tcp) = bind_pair();
         let port = udp.local_addr().expect("local addr").port();
         let mut catalog = Catalog::new();
@@ -115,6 +130,7 @@ impl TestDns {
             );
         }
         let handler = Handler {
+            nxdomain_everything: self.nxdomain_everything,
             catalog,
             servfail: self
                 .servfail
@@ -177,6 +193,7 @@ fn bind_pair() -> (UdpSocket, TcpListener) {
 
 /// The request handler: SERVFAIL for the broken zones, else the catalog.
 struct Handler {
+    nxdomain_everything: bool,
     catalog: Catalog,
     servfail: Vec<LowerName>,
 }
@@ -200,9 +217,14 @@ impl RequestHandler for Handler {
                 .request_info()
                 .map(|info| self.servfail.iter().any(|z| z.zone_of(info.query.name())))
                 .unwrap_or(false);
-            if broken {
+            if broken || self.nxdomain_everything {
+                let code = if broken {
+                    ResponseCode::ServFail
+                } else {
+                    ResponseCode::NXDomain
+                };
                 let response = MessageResponseBuilder::from_message_request(request)
-                    .error_msg(request.header(), ResponseCode::ServFail);
+                    .error_msg(request.header(), code);
                 let header = *request.header();
                 return response_handle
                     .send_response(response)
