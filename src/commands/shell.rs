@@ -160,21 +160,15 @@ pub fn man_page(command: Option<&str>) -> Result<Vec<u8>, Error> {
 /// `smtp-doctor man [COMMAND] [--dir DIR]`.
 pub fn man(args: &ManArgs) -> Result<ExitStatus, Error> {
     if let Some(dir) = &args.dir {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Read {
-            what: "--dir",
-            path: dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::usage(format!("cannot create --dir {}: {e}", dir.display())))?;
         let mut out = std::io::stdout().lock();
         for name in page_names() {
             let command = name.strip_prefix("smtp-doctor-");
             let page = man_page(command)?;
             let path = dir.join(format!("{name}.1"));
-            std::fs::write(&path, page).map_err(|source| Error::Read {
-                what: "--dir",
-                path: path.display().to_string(),
-                source,
-            })?;
+            std::fs::write(&path, page)
+                .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))?;
             writeln!(out, "{}", path.display())?;
         }
         return Ok(ExitStatus::Healthy);
