@@ -82,19 +82,6 @@ pub fn observe(report: &ProbeReport) -> Vec<Observation> {
     out
 }
 
-/// Providers whose submission servers want the full address as user name
-/// (their help pages: Google, Microsoft, Yahoo, Zoho, Fastmail, GMX). iCloud
-/// accepts the local part, and SendGrid's user name is the literal `apikey`,
-/// so they are not listed.
-const FULL_ADDRESS_PROVIDERS: [Provider; 6] = [
-    Provider::Google,
-    Provider::Microsoft,
-    Provider::Yahoo,
-    Provider::Zoho,
-    Provider::Fastmail,
-    Provider::Gmx,
-];
-
 /// A refused password login whose user name lacks `@` at a provider that
 /// wants the full address: the user name is the likelier cause.
 fn user_not_address(report: &ProbeReport, refusal: &Observation) -> Option<Observation> {
@@ -107,7 +94,7 @@ fn user_not_address(report: &ProbeReport, refusal: &Observation) -> Option<Obser
     }
     let provider = refusal
         .provider
-        .filter(|p| FULL_ADDRESS_PROVIDERS.contains(p))?;
+        .filter(|p| crate::providers::wants_full_address(*p))?;
     let refused_as_credentials =
         super::diagnose_one(refusal).is_some_and(|d| d.category == Category::WrongCredentials);
     refused_as_credentials.then(|| {

@@ -1,33 +1,18 @@
 //! `--host` given: no discovery, but warn when the host looks like an MX
 //! (an inbound server, RFC 5321 §5, that offers no AUTH) or belongs to a
-//! provider whose table entry documents another endpoint. Warnings only
+//! provider whose entry in `crate::providers` documents another endpoint. Warnings only
 //! (category `ok`), so they never change the exit code.
 
-use super::table;
 use crate::diagnose::{Observation, Signal};
 use crate::endpoint::{Endpoint, TlsMode};
+use crate::providers;
 use crate::stage::Stage;
-
-/// Host-name suffixes of well-known inbound (MX) servers.
-const MX_SUFFIXES: &[&str] = &[
-    "aspmx.l.google.com",
-    "aspmx.googlemail.com",
-    "mail.protection.outlook.com",
-    "olc.protection.outlook.com",
-    "yahoodns.net",
-    "mail.icloud.com",
-    "messagingengine.com",
-    "protonmail.ch",
-];
-
-/// Exact names of well-known MX hosts that look like submission hosts.
-const MX_HOSTS: &[&str] = &["smtp.google.com"];
 
 /// True when `host` looks like an MX: a known inbound host, or a first label
 /// `mx`, `mx1`, `mx01`, `mx-…` (the common naming of MX hosts).
 pub fn looks_like_mx(host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if MX_HOSTS.contains(&host.as_str()) || MX_SUFFIXES.iter().any(|s| table::under(&host, s)) {
+    if providers::is_inbound_host(&host) {
         return true;
     }
     let first = host.split('.').next().unwrap_or("");
@@ -59,7 +44,7 @@ pub fn check(endpoint: &Endpoint) -> Vec<Observation> {
                 .with_detail(format!("{host} is named like an inbound (MX) server")),
         );
     }
-    if let Some(e) = table::by_host(&host) {
+    if let Some((_, e)) = providers::by_host(&host) {
         if !e.accepts(endpoint.port, endpoint.tls) {
             let mut documented = vec![format!("{} {}", e.port, mode(e.tls))];
             documented.extend(e.alt.iter().map(|(p, t)| format!("{p} {}", mode(*t))));
@@ -71,7 +56,7 @@ pub fn check(endpoint: &Endpoint) -> Vec<Observation> {
                         e.name,
                         e.host,
                         documented.join(", "),
-                        e.source,
+                        e.source(),
                         endpoint.port,
                         mode(endpoint.tls)
                     )),

@@ -1,7 +1,7 @@
 //! Where to probe: from an address (or `--host`) to candidate endpoints.
 //!
 //! Candidates come in this order, each labelled with its [`Source`]:
-//! 1. the curated provider table, by the address's domain (`table.rs`);
+//! 1. the provider knowledge base (`crate::providers`), by the address's domain;
 //! 2. DNS SRV: `_submissions._tcp` (RFC 8314 §5.1, implicit TLS) before
 //!    `_submission._tcp` (RFC 6186 §3.1, STARTTLS); within each, by priority,
 //!    then highest weight first, then target name: a fixed order instead of
@@ -18,13 +18,13 @@
 //! the [`Dns`] trait, which the unit tests fake.
 
 pub mod hostcheck;
-pub mod table;
 
 use crate::diagnose::{Observation, Signal};
 pub use crate::endpoint::{default_port, default_tls};
 use crate::endpoint::{Endpoint, TlsMode};
 use crate::net::dns::{self, Dns, DnsError};
 use crate::net::DnsFailure;
+use crate::providers;
 
 /// Where a candidate came from (shown in reports, JSON `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,7 @@ impl Overrides {
 pub fn candidate(domain: &str, port: Option<u16>, tls: Option<TlsMode>) -> (Endpoint, Source) {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let overrides = Overrides { port, tls };
-    if let Some(e) = table::lookup(&domain) {
+    if let Some((_, e)) = providers::lookup(&domain) {
         return (
             overrides.apply(e.host, e.port, e.tls),
             Source::ProviderTable,
@@ -204,11 +204,11 @@ pub async fn candidates(domain: &str, overrides: Overrides, dns: &dyn Dns) -> Di
     };
 
     // 1. The provider table.
-    if let Some(e) = table::lookup(&domain) {
+    if let Some((_, e)) = providers::lookup(&domain) {
         d.push(
             overrides.apply(e.host, e.port, e.tls),
             Source::ProviderTable,
-            format!("{} ({}, checked {})", e.name, e.source, e.checked),
+            format!("{} ({}, checked {})", e.name, e.source(), e.checked),
         );
     }
 
@@ -242,7 +242,7 @@ pub async fn candidates(domain: &str, overrides: Overrides, dns: &dyn Dns) -> Di
                         continue;
                     }
                     // RFC 6186 §6: the target should lie within the domain.
-                    if !table::under(&r.target, &domain) {
+                    if !providers::under(&r.target, &domain) {
                         d.observations.push(
                             Observation::new(Signal::SrvTargetOutsideDomain)
                                 .at(crate::stage::Stage::Resolve)
@@ -284,11 +284,11 @@ pub async fn candidates(domain: &str, overrides: Overrides, dns: &dyn Dns) -> Di
                     .join(", "),
             );
             for r in &records {
-                if let Some(e) = table::by_mx(&r.exchange) {
+                if let Some((_, e)) = providers::by_mx(&r.exchange) {
                     d.push(
                         overrides.apply(e.host, e.port, e.tls),
                         Source::MxProvider,
-                        format!("MX {} → {} ({})", r.exchange, e.name, e.source),
+                        format!("MX {} → {} ({})", r.exchange, e.name, e.source()),
                     );
                 }
             }
