@@ -195,7 +195,20 @@ pub async fn suggest(report: &Report, options: &ProbeOptions) -> Option<Vec<Sugg
         return None;
     }
     let failed = report.best_probe()?;
-    let alts = alternatives(failed, report.category);
+    let mut alts = alternatives(failed, report.category);
+    // Discovery may have probed some of them already, with a worse result
+    // than the best endpoint's: no need to ask again.
+    let probed: Vec<&Endpoint> = report
+        .endpoints
+        .iter()
+        .flatten()
+        .map(|r| &r.probe.endpoint)
+        .collect();
+    alts.retain(|a| {
+        !probed
+            .iter()
+            .any(|e| e.host == failed.endpoint.host && e.port == a.port && e.tls == a.tls)
+    });
     let mut opts = options.clone();
     opts.credential = None;
     opts.user = None;

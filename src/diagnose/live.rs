@@ -250,6 +250,12 @@ fn observe_error(e: &ProbeError, report: &ProbeReport) -> Observation {
                 obs.evidence = Some(d);
             }
         }
+        (Signal::GreetingTimeout, _) if report.tls_race_unanswered => {
+            obs.detail = Some(format!(
+                "a TLS ClientHello on a second connection got no TLS answer either: port {} is not an implicit-TLS port",
+                report.endpoint.port
+            ));
+        }
         (Signal::SlowServer, _) => {
             if let ProbeError::Timeout {
                 bytes_seen, after, ..

@@ -101,6 +101,9 @@ pub struct ProbeReport {
     /// While the greeting was late, the port answered a TLS ClientHello on a
     /// second connection (the greeting race, `session::TLS_RACE_DELAY`).
     pub implicit_tls_detected: bool,
+    /// The greeting race asked for TLS on a second connection and got no TLS
+    /// answer: the port is not an implicit-TLS port waiting for us.
+    pub tls_race_unanswered: bool,
     /// The user name AUTH was attempted with (not secret).
     pub user: Option<String>,
     /// Every address the host resolved to, in the order tried (`address` is

@@ -31,6 +31,7 @@ struct Session<'a> {
     mechanism: Option<Mechanism>,
     cleartext_auth: bool,
     implicit_tls_detected: bool,
+    tls_race_unanswered: bool,
     /// Connect to this address only, not to what the host name resolves to.
     pinned: Option<SocketAddr>,
     /// What the host name resolved to (or the pinned address).
@@ -71,6 +72,7 @@ pub async fn probe_at(
         mechanism: None,
         cleartext_auth: false,
         implicit_tls_detected: false,
+        tls_race_unanswered: false,
         pinned: address,
         addresses: Vec::new(),
     };
@@ -112,6 +114,7 @@ pub async fn probe_at(
         mechanism: s.mechanism,
         cleartext_auth: s.cleartext_auth,
         implicit_tls_detected: s.implicit_tls_detected,
+        tls_race_unanswered: s.tls_race_unanswered,
         user: opts.user.clone(),
         addresses: s.addresses,
     }
@@ -429,6 +432,7 @@ impl Session<'_> {
             raced,
             Raced::Greeting(Err(ProbeError::Timeout { bytes_seen: 0, .. }))
         );
+        self.tls_race_unanswered = race_over && matches!(raced, Raced::Greeting(_));
         if let (true, Some(conn)) = (timed_out, self.conn.as_mut()) {
             conn.transcript.note(if race_over {
                 "no greeting; a TLS ClientHello on a second connection was not answered either"

@@ -238,6 +238,7 @@ mod tests {
             mechanism: Some(Mechanism::Plain),
             cleartext_auth: false,
             implicit_tls_detected: false,
+            tls_race_unanswered: false,
             addresses: Vec::new(),
             user: None,
         };
