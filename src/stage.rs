@@ -1,4 +1,5 @@
-//! The stages of an SMTP submission check, in pipeline order.
+//! The stages of an SMTP submission check, in pipeline order (the OAuth
+//! sign-in, when there is one, comes first).
 //!
 //! Shared vocabulary for `net`, `probe`, `diagnose` and `render`; depends on
 //! nothing. The JSON names (`Stage::as_str`) are part of the v1 contract.
@@ -8,6 +9,9 @@ use std::fmt;
 /// One step of the dialogue smtp-doctor walks a server through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
+    /// The OAuth sign-in before the session (`check --oauth`): browser,
+    /// loopback redirect, token endpoint, or the device-code flow.
+    OAuth,
     /// Host name → addresses.
     Resolve,
     /// TCP connect.
@@ -32,6 +36,7 @@ impl Stage {
     /// Stable name used in JSON and text output.
     pub fn as_str(self) -> &'static str {
         match self {
+            Stage::OAuth => "oauth",
             Stage::Resolve => "resolve",
             Stage::Connect => "connect",
             Stage::TlsHandshake => "tls",

@@ -76,6 +76,14 @@ const RFC4954: Option<&str> = Some("https://www.rfc-editor.org/rfc/rfc4954#secti
 const RFC3207: Option<&str> = Some("https://www.rfc-editor.org/rfc/rfc3207");
 const RFC8314: Option<&str> = Some("https://www.rfc-editor.org/rfc/rfc8314#section-3.3");
 const RFC5321_REPLIES: Option<&str> = Some("https://www.rfc-editor.org/rfc/rfc5321#section-4.2.2");
+const MS_CONDITIONAL_ACCESS: Option<&str> =
+    Some("https://learn.microsoft.com/en-us/entra/identity/conditional-access/concept-authentication-flows");
+const MS_AADSTS_CODES: Option<&str> =
+    Some("https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes");
+const MS_AUTH_CODE_FLOW: Option<&str> =
+    Some("https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow");
+const GOOGLE_NATIVE_APP: Option<&str> =
+    Some("https://developers.google.com/identity/protocols/oauth2/native-app");
 
 /// The catalogue, most specific first.
 pub static RULES: &[Rule] = &[
@@ -122,6 +130,101 @@ pub static RULES: &[Rule] = &[
         Some("https://support.google.com/a/answer/166852"),
     ),
     // ── 1b. Microsoft 365 / Outlook.com / Exchange Online ─────────────────
+    // ── OAuth sign-in (identity platform errors) ────────────────────────
+    // One contiguous block, before the Microsoft reply rules (whose
+    // `microsoft-conditional-access` would take AADSTS53003's "conditional
+    // access") and `oauth-token-rejected` (whose "aadsts", "invalid_grant"
+    // and "invalid_client" would take the rest).
+    // The live sign-in (oauth/authcode.rs, oauth/device.rs) picks these
+    // entries by id; `explain` finds the same codes and texts when pasted.
+    err(
+        "oauth-conditional-access-blocked",
+        C::AccountActionRequired,
+        When::reply().any(&["aadsts53003", "blocked by conditional access"]),
+        "A Conditional Access policy of the tenant blocked this sign-in (AADSTS53003)",
+        "Many tenants block the device-code flow by policy: sign in with the browser flow instead (`--oauth-flow browser`, the default). If that is blocked too, ask the tenant administrator which policy applied (Entra admin center → Sign-in logs → Conditional Access) and to allow this sign-in.",
+        MS_CONDITIONAL_ACCESS,
+    ),
+    err(
+        "oauth-mfa-required",
+        C::AccountActionRequired,
+        When::reply().any(&["aadsts50076", "aadsts50079", "must use multi-factor authentication", "required to use multi-factor authentication", "must enroll in multi-factor authentication"]),
+        "The tenant requires multi-factor authentication for this sign-in (AADSTS50076/AADSTS50079)",
+        "Sign in interactively in the browser (`--oauth-flow browser`) and complete the second factor there (register one first if AADSTS50079 asks you to enroll); a password-only or unattended sign-in cannot satisfy it.",
+        MS_AADSTS_CODES,
+    ),
+    err(
+        "oauth-consent-required",
+        C::OauthRequired,
+        When::reply().any(&["aadsts65001", "has not consented to use the application"]),
+        "Nobody has consented to this application's SMTP.Send permission (AADSTS65001)",
+        "An administrator must grant consent: Entra admin center → App registrations → this app → API permissions → add Office 365 Exchange Online › SMTP.Send (delegated) → Grant admin consent; or allow users to consent to it.",
+        Some("https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/grant-admin-consent"),
+    ),
+    err(
+        "oauth-sign-in-declined",
+        C::OauthTokenInvalid,
+        When::reply().any(&["aadsts65004", "user declined to consent", "user canceled the authentication", "user cancelled the authentication"]),
+        "The sign-in or the consent was declined in the browser (access_denied)",
+        "Run the command again and approve the request, signing in as the account you want to test. If you did not start this sign-in, decline it: someone else may be trying to use your account.",
+        MS_AUTH_CODE_FLOW,
+    ),
+    err(
+        "oauth-client-not-found",
+        C::OauthTokenInvalid,
+        When::reply().any(&["aadsts700016"]),
+        "The identity platform does not know this application (client) id in this tenant (AADSTS700016)",
+        "Check --client-id against the app registration's \"Application (client) ID\" and --tenant against the tenant it is registered in; a single-tenant app cannot sign in users of another tenant.",
+        MS_AADSTS_CODES,
+    ),
+    err(
+        "oauth-public-client-disabled",
+        C::OauthRequired,
+        When::reply().any(&["aadsts7000218"]),
+        "The identity platform wants a client secret: this app registration does not allow public client flows (AADSTS7000218)",
+        "In the app registration, Authentication → add the platform \"Mobile and desktop applications\" with the redirect URI http://localhost, and set \"Allow public client flows\" to Yes (needed for the device-code flow); smtp-doctor signs in as a public client and never sends a client secret to Microsoft.",
+        MS_AUTH_CODE_FLOW,
+    ),
+    err(
+        "oauth-pkce-verifier-mismatch",
+        C::OauthTokenInvalid,
+        When::reply().any(&["aadsts501481", "aadsts50148", "code_verifier does not match", "invalid code verifier"]),
+        "The identity platform refused the code: the PKCE verifier does not match the challenge of the authorization request",
+        "Run the sign-in again from the start: the code must be exchanged by the same run that opened the browser. If it keeps failing, something between the browser and smtp-doctor (a second sign-in in another window, a proxy rewriting the redirect) replaced the code.",
+        Some("https://www.rfc-editor.org/rfc/rfc7636#section-4.6"),
+    ),
+    err(
+        "google-oauth-client-not-found",
+        C::OauthTokenInvalid,
+        When::reply().any(&["the oauth client was not found", "the oauth client was deleted", "error 401: invalid_client", "error 401: deleted_client"]),
+        "Google does not know this OAuth client (invalid_client)",
+        "Check --client-id (and --client-secret-file) against the Google Cloud console → APIs & Services → Credentials: the client must be of type \"Desktop app\" and still exist; a client id copied from another application may have been deleted.",
+        GOOGLE_NATIVE_APP,
+    ),
+    err(
+        "google-redirect-uri-mismatch",
+        C::OauthTokenInvalid,
+        When::reply().any(&["redirect_uri_mismatch"]),
+        "Google refused the redirect address (redirect_uri_mismatch): the OAuth client is not a desktop app",
+        "Create the OAuth client as Application type \"Desktop app\" (Google Cloud console → Credentials → Create credentials → OAuth client ID): desktop clients accept any loopback redirect (http://127.0.0.1:PORT); a \"Web application\" client only accepts the redirect URIs registered for it.",
+        GOOGLE_NATIVE_APP,
+    ),
+    err(
+        "google-app-not-verified",
+        C::OauthTokenInvalid,
+        When::reply().any(&["has not completed the google verification process", "hasn't given you access to this app", "error 403: access_denied"]),
+        "Google denied the sign-in (access_denied): the app is in testing and this account is not one of its test users, the app is not verified, or the consent was declined",
+        "In the Google Cloud console → Google Auth Platform → Audience, add the account as a test user (or publish the app); a test app's refresh tokens expire after 7 days. For a Workspace account the administrator can instead trust the app (Admin console → Security → API controls).",
+        Some("https://support.google.com/cloud/answer/15549945"),
+    ),
+    err(
+        "oauth-invalid-grant",
+        C::OauthTokenInvalid,
+        When::reply().any(&["invalid_grant"]),
+        "The identity platform refused the grant (invalid_grant): the code or refresh token is expired, revoked or already used",
+        "Sign in again to get a new refresh token (with --token-cache, delete the cache file first). Refresh tokens end when the password changes, when they are revoked, after 90 days unused at Microsoft, and after 7 days for a Google app in testing.",
+        Some("https://www.rfc-editor.org/rfc/rfc6749#section-5.2"),
+    ),
     err(
         "microsoft-smtp-auth-disabled-tenant",
         C::AuthDisabledByPolicy,

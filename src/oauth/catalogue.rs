@@ -1,5 +1,9 @@
-//! The OAuth part of the diagnosis catalogue: token lint and device-code
-//! sign-in findings.
+//! The OAuth part of the diagnosis catalogue that no pasted text can show:
+//! token lint findings and the sign-in's own local findings (device code
+//! expired, state mismatch, browser never came back, identity endpoint
+//! unreachable). The identity platform's error answers (AADSTS codes,
+//! `invalid_grant`, Google's errors) are ordinary rules of
+//! `diagnose/rules.rs`, so `explain` recognises them too.
 //!
 //! These are not matched against observations (there is no server reply to
 //! match): the lint and the device flow know which finding applies and pick
@@ -10,6 +14,7 @@
 //! across both tables.
 
 use crate::diagnose::{rules::RULES, Category as C, Diagnosis, Severity};
+use crate::stage::Stage;
 
 /// One OAuth finding.
 #[derive(Debug)]
@@ -23,6 +28,14 @@ pub struct OAuthRule {
 }
 
 impl OAuthRule {
+    /// A finding of the sign-in itself (stage `oauth`).
+    pub fn sign_in(&'static self, detail: Option<String>, evidence: Option<String>) -> Diagnosis {
+        Diagnosis {
+            stage: Some(Stage::OAuth),
+            ..self.diagnose(detail, evidence)
+        }
+    }
+
     /// A diagnosis from this rule; `detail` carries the run's facts (never a secret).
     pub fn diagnose(&'static self, detail: Option<String>, evidence: Option<String>) -> Diagnosis {
         let pos = ALL
@@ -165,28 +178,18 @@ pub static DEVICE_SIGN_IN_DECLINED: OAuthRule = token_error(
     "Run the command again and approve the request, signing in as the account you want to test. If you did not start this sign-in, decline it: someone else may be trying to use your account.",
     RFC8628,
 );
-pub static OAUTH_CLIENT_NOT_FOUND: OAuthRule = token_error(
-    "oauth-client-not-found",
-    "The identity platform does not know this application (client) id (AADSTS700016)",
-    "Check --client-id against the app registration's \"Application (client) ID\" and --tenant against the tenant it is registered in; a single-tenant app cannot sign in users of another tenant.",
-    MS_DEVICE_CODE,
+pub static OAUTH_STATE_MISMATCH: OAuthRule = token_error(
+    "oauth-state-mismatch",
+    "The browser came back with another sign-in's answer (the state parameter does not match), so smtp-doctor did not use it",
+    "Run the command again and finish the sign-in in the browser tab it opens, not in an older tab. If it happens again, something else is sending requests to the loopback address (RFC 6749 §10.12: the state check is what stops a forged redirect).",
+    Some("https://www.rfc-editor.org/rfc/rfc6749#section-10.12"),
 );
-pub static OAUTH_CONSENT_REQUIRED: OAuthRule = OAuthRule {
-    id: "oauth-consent-required",
-    category: C::OauthRequired,
-    severity: Severity::Error,
-    summary: "Nobody has consented to this application's SMTP.Send permission (AADSTS65001)",
-    remediation: "An administrator must grant consent: Entra admin center → App registrations → this app → API permissions → add Office 365 Exchange Online › SMTP.Send (delegated) → Grant admin consent; or allow users to consent to it.",
-    reference: Some("https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/grant-admin-consent"),
-};
-pub static OAUTH_PUBLIC_CLIENT_DISABLED: OAuthRule = OAuthRule {
-    id: "oauth-public-client-disabled",
-    category: C::OauthRequired,
-    severity: Severity::Error,
-    summary: "This application is not allowed to use the device-code flow: it is not a public client (AADSTS7000218)",
-    remediation: "In the app registration, Authentication → Advanced settings → set \"Allow public client flows\" to Yes; smtp-doctor never uses a client secret.",
-    reference: MS_DEVICE_CODE,
-};
+pub static OAUTH_REDIRECT_TIMEOUT: OAuthRule = token_error(
+    "oauth-redirect-timeout",
+    "The browser did not come back: no sign-in reached smtp-doctor before it stopped waiting",
+    "Run the command again and complete the sign-in in the browser window it opens (closing the window or tab ends the sign-in). Without a browser on this machine, open the printed URL on this machine's desktop, or use `--oauth-flow device` (Microsoft).",
+    Some("https://www.rfc-editor.org/rfc/rfc8252#section-7.3"),
+);
 pub static IDENTITY_PLATFORM_ERROR: OAuthRule = token_error(
     "identity-platform-error",
     "The identity platform refused the sign-in request",
@@ -246,9 +249,8 @@ pub static ALL: &[&OAuthRule] = &[
     &TOKEN_EXPIRED,
     &TOKEN_NOT_YET_VALID,
     &TOKEN_EXPIRES_SOON,
-    &OAUTH_CLIENT_NOT_FOUND,
-    &OAUTH_CONSENT_REQUIRED,
-    &OAUTH_PUBLIC_CLIENT_DISABLED,
+    &OAUTH_STATE_MISMATCH,
+    &OAUTH_REDIRECT_TIMEOUT,
     &DEVICE_CODE_EXPIRED,
     &DEVICE_SIGN_IN_DECLINED,
     &IDENTITY_PLATFORM_ERROR,

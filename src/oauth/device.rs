@@ -12,12 +12,13 @@
 //!
 //! The access token is returned as a `Secret` and never stored; the device
 //! code and refresh token are dropped (their values never reach any output).
-//! Errors become diagnoses from `catalogue`.
+//! Errors become diagnoses (`platform::platform_error`), stage `oauth`.
 
-use super::catalogue::{self as cat, OAuthRule};
+use super::catalogue as cat;
+use super::platform::{agent, platform_error, post_form, Flow};
 use crate::diagnose::Diagnosis;
 use crate::secret::{Redactor, Secret};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -32,10 +33,6 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const DEFAULT_INTERVAL: u64 = 5;
 /// RFC 8628 §3.5: what `slow_down` adds to the interval.
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
-/// Deadline of one HTTP request.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
-/// Largest answer read from the identity platform.
-const MAX_BODY: u64 = 256 * 1024;
 
 /// The identity platform's base URL, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +79,11 @@ impl Authority {
             base: format!("{scheme}://{rest}"),
             loopback,
         })
+    }
+
+    /// The same rules for a whole endpoint URL (`--auth-url`, `--token-url`).
+    pub fn parse_endpoint(s: &str, flag: &str) -> Result<Authority, String> {
+        Authority::parse(s).map_err(|e| e.replacen("--authority", flag, 1))
     }
 
     pub fn is_loopback(&self) -> bool {
@@ -189,7 +191,7 @@ pub fn sign_in(
         &redactor,
     )?;
     if status != 200 || body.contains_key("error") {
-        return Err(platform_error(&body, status, &redactor));
+        return Err(platform_error(&body, status, &redactor, Flow::Device));
     }
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
     let number = |name: &str| {
@@ -203,7 +205,7 @@ pub fn sign_in(
         field("verification_uri").or_else(|| field("verification_url")),
         number("expires_in"),
     ) else {
-        return Err(Box::new(cat::IDENTITY_ENDPOINT_BAD_RESPONSE.diagnose(
+        return Err(Box::new(cat::IDENTITY_ENDPOINT_BAD_RESPONSE.sign_in(
             Some("the device authorization response lacks device_code, user_code, verification_uri or expires_in (RFC 8628 §3.2)".into()),
             None,
         )));
@@ -225,7 +227,7 @@ pub fn sign_in(
     let mut polls = 0u32;
     loop {
         if pacer.now() + interval >= deadline {
-            return Err(Box::new(cat::DEVICE_CODE_EXPIRED.diagnose(
+            return Err(Box::new(cat::DEVICE_CODE_EXPIRED.sign_in(
                 Some(format!(
                     "no sign-in within {expires_in} s ({polls} polls); smtp-doctor stopped waiting"
                 )),
@@ -253,134 +255,9 @@ pub fn sign_in(
         match body.get("error").and_then(Value::as_str) {
             Some("authorization_pending") => {}
             Some("slow_down") => interval += SLOW_DOWN_STEP,
-            _ => return Err(platform_error(&body, status, &redactor)),
+            _ => return Err(platform_error(&body, status, &redactor, Flow::Device)),
         }
     }
-}
-
-fn agent(loopback: bool) -> ureq::Agent {
-    let config = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .https_only(!loopback)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .timeout_global(Some(HTTP_TIMEOUT))
-        .user_agent(concat!("smtp-doctor/", env!("CARGO_PKG_VERSION")))
-        // A proxy from the environment, except for loopback (tests, local mocks).
-        .proxy(if loopback {
-            None
-        } else {
-            ureq::Proxy::try_from_env()
-        })
-        .build();
-    ureq::Agent::new_with_config(config)
-}
-
-/// POSTs a form; the status and the JSON object answered.
-fn post_form(
-    agent: &ureq::Agent,
-    url: &str,
-    form: &[(&str, &str)],
-    redactor: &Redactor,
-) -> Result<(u16, Map<String, Value>), Box<Diagnosis>> {
-    let mut response = agent
-        .post(url)
-        .header("Accept", "application/json")
-        .send_form(form.iter().copied())
-        .map_err(|e| transport_error(url, &e, redactor))?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_BODY)
-        .read_to_string()
-        .map_err(|e| transport_error(url, &e, redactor))?;
-    match serde_json::from_str(&text) {
-        Ok(Value::Object(map)) => Ok((status, map)),
-        _ => Err(Box::new(cat::IDENTITY_ENDPOINT_BAD_RESPONSE.diagnose(
-            Some(format!(
-                "HTTP {status} from {url}, and the body is not a JSON object"
-            )),
-            None,
-        ))),
-    }
-}
-
-fn transport_error(url: &str, e: &ureq::Error, redactor: &Redactor) -> Box<Diagnosis> {
-    use std::io::ErrorKind;
-    let rule: &'static OAuthRule = match e {
-        ureq::Error::HostNotFound => &cat::IDENTITY_ENDPOINT_DNS,
-        ureq::Error::Timeout(_) => &cat::IDENTITY_ENDPOINT_TIMEOUT,
-        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => &cat::IDENTITY_ENDPOINT_TIMEOUT,
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
-            &cat::IDENTITY_ENDPOINT_TLS
-        }
-        ureq::Error::Protocol(_) | ureq::Error::BodyExceedsLimit(_) => {
-            &cat::IDENTITY_ENDPOINT_BAD_RESPONSE
-        }
-        _ => &cat::IDENTITY_ENDPOINT_UNREACHABLE,
-    };
-    Box::new(rule.diagnose(None, Some(redactor.scrub(&format!("{url}: {e}")))))
-}
-
-/// Numeric AADSTS codes in `error_codes` and in the description.
-fn aadsts_codes(body: &Map<String, Value>) -> Vec<u64> {
-    let mut codes: Vec<u64> = body
-        .get("error_codes")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_u64).collect())
-        .unwrap_or_default();
-    if let Some(desc) = body.get("error_description").and_then(Value::as_str) {
-        for part in desc.split("AADSTS").skip(1) {
-            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-            if let Ok(n) = digits.parse() {
-                codes.push(n);
-            }
-        }
-    }
-    codes
-}
-
-/// An OAuth error response (RFC 6749 §5.2, RFC 8628 §3.5) as a diagnosis.
-fn platform_error(body: &Map<String, Value>, status: u16, redactor: &Redactor) -> Box<Diagnosis> {
-    let error = body.get("error").and_then(Value::as_str).unwrap_or("");
-    let codes = aadsts_codes(body);
-    let rule: &'static OAuthRule = if codes.contains(&65001) {
-        &cat::OAUTH_CONSENT_REQUIRED
-    } else if codes.contains(&700016) {
-        &cat::OAUTH_CLIENT_NOT_FOUND
-    } else if codes.contains(&7000218) {
-        &cat::OAUTH_PUBLIC_CLIENT_DISABLED
-    } else if error == "expired_token" || codes.contains(&70019) {
-        &cat::DEVICE_CODE_EXPIRED
-    } else if matches!(error, "access_denied" | "authorization_declined") {
-        &cat::DEVICE_SIGN_IN_DECLINED
-    } else if error.is_empty() {
-        &cat::IDENTITY_ENDPOINT_BAD_RESPONSE
-    } else {
-        &cat::IDENTITY_PLATFORM_ERROR
-    };
-    let desc = body
-        .get("error_description")
-        .and_then(Value::as_str)
-        .and_then(|d| d.lines().next())
-        .unwrap_or("");
-    let mut evidence = if error.is_empty() {
-        format!("HTTP {status}")
-    } else if desc.is_empty() {
-        error.to_string()
-    } else {
-        format!("{error}: {desc}")
-    };
-    if evidence.len() > 400 {
-        let cut = (0..=400)
-            .rev()
-            .find(|i| evidence.is_char_boundary(*i))
-            .unwrap_or(0);
-        evidence.truncate(cut);
-        evidence.push('…');
-    }
-    Box::new(rule.diagnose(None, Some(redactor.scrub(&evidence))))
 }
 
 #[cfg(test)]
@@ -425,7 +302,7 @@ mod tests {
         let r = Redactor::default();
         let case = |v: Value| {
             let Value::Object(m) = v else { panic!() };
-            platform_error(&m, 400, &r).id
+            platform_error(&m, 400, &r, Flow::Device).id
         };
         use serde_json::json;
         assert_eq!(

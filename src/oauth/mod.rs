@@ -6,7 +6,8 @@
 //! - `xoauth2`: recognise and check a whole base64 XOAUTH2 initial response;
 //! - `lint`: the checks (audience, SMTP permission, user, exp/nbf) → diagnoses;
 //! - `device`: the device authorization grant over HTTPS (ureq, rustls/ring);
-//! - `catalogue`: the OAuth findings (id, category, summary, remediation);
+//! - `platform`: the HTTP client and OAuth error answers → diagnoses;
+//! - `catalogue`: the OAuth findings no pasted text shows (id, category, summary, remediation);
 //! - `policy`: provider retirement dates the catalogue quotes.
 //!
 //! Tokens, device codes and refresh tokens are `Secret`s or dropped at once:
@@ -16,5 +17,6 @@ pub mod catalogue;
 pub mod device;
 pub mod jwt;
 pub mod lint;
+pub mod platform;
 pub mod policy;
 pub mod xoauth2;

@@ -147,6 +147,47 @@ fn identity_platform_errors_become_diagnoses() {
             "oauth-consent-required",
             "oauth-required",
         ),
+        (
+            error(
+                "invalid_grant",
+                "AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+                &[53003],
+            ),
+            "oauth-conditional-access-blocked",
+            "account-action-required",
+        ),
+        (
+            error(
+                "interaction_required",
+                "AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000002-0000-0ff1-ce00-000000000000'.",
+                &[50076],
+            ),
+            "oauth-mfa-required",
+            "account-action-required",
+        ),
+        (
+            error(
+                "interaction_required",
+                "AADSTS50079: The user is required to use multi-factor authentication.",
+                &[50079],
+            ),
+            "oauth-mfa-required",
+            "account-action-required",
+        ),
+        (
+            error(
+                "invalid_client",
+                "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+                &[7000218],
+            ),
+            "oauth-public-client-disabled",
+            "oauth-required",
+        ),
+        (
+            error("invalid_grant", "The refresh token has expired.", &[]),
+            "oauth-invalid-grant",
+            "oauth-token-invalid",
+        ),
     ];
     for (response, id, category) in cases {
         let idp = IdentityMock::new(0, 900)
@@ -159,6 +200,7 @@ fn identity_platform_errors_become_diagnoses() {
         )
         .expect_err(id);
         assert_eq!((d.id, d.category.as_str()), (id, category));
+        assert_eq!(d.stage.map(|s| s.as_str()), Some("oauth"), "{id}");
         let evidence = d.evidence.clone().unwrap_or_default();
         assert!(!evidence.contains(DEVICE_CODE), "{evidence}");
     }
