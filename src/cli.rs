@@ -149,6 +149,16 @@ pub enum Command {
         after_long_help = "Starts four SMTP servers on 127.0.0.1 (a Gmail account that needs an app password, a Microsoft 365 tenant with SMTP AUTH disabled, a STARTTLS port spoken to with implicit TLS, and a healthy server) and checks each with the same code as `check`. No account and no network needed.\n\nWith --format json the output is JSON Lines: four v1 documents, one per line, in the order above."
     )]
     Demo(DemoArgs),
+    /// Serve a Prometheus exporter for the logins of a config file's accounts, and a triage page.
+    #[command(after_long_help = concat!(
+        "Examples:\n  smtp-doctor serve --config /etc/smtp-doctor/smtp-doctor.toml\n  smtp-doctor serve --config smtp-doctor.toml --check-config\n\n",
+        "Endpoints: GET /probe?target=ACCOUNT (Prometheus text; &debug=true: the text report), ",
+        "GET /metrics (the exporter's own), POST /explain (pasted text → the JSON of `explain --format json`), ",
+        "GET / (a paste box). Each account is logged into at most once per min_interval (default 5m); ",
+        "scrapes in between get the cached result. See docs/monitoring.md.\n\n",
+        "Exit codes: 0 after SIGTERM or Ctrl-C (or a valid --check-config), 2 for a config error."
+    ))]
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_long_help = "Examples:\n  smtp-doctor completions bash > /etc/bash_completion.d/smtp-doctor\n  smtp-doctor completions zsh > \"${fpath[1]}/_smtp-doctor\"\n  smtp-doctor completions fish > ~/.config/fish/completions/smtp-doctor.fish"
@@ -164,7 +174,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The subcommand whose page to print (smtp-doctor-COMMAND(1)) [default: the smtp-doctor(1) page].
-    #[arg(value_name = "COMMAND", value_parser = ["check", "explain", "token", "demo", "completions", "man"])]
+    #[arg(value_name = "COMMAND", value_parser = ["check", "explain", "token", "demo", "serve", "completions", "man"])]
     pub command: Option<String>,
     /// Write every page (smtp-doctor.1 and smtp-doctor-COMMAND.1) into this directory instead.
     #[arg(long, value_name = "DIR", conflicts_with = "command")]
@@ -380,6 +390,19 @@ pub struct CheckArgs {
     /// AUTH, without the secret. A broken address becomes the verdict.
     #[arg(long, conflicts_with = "batch")]
     pub all_addresses: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The TOML config file: listen, min_interval, [accounts.NAME] (docs/monitoring.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Listen on this address:port instead of the config's `listen` [default: 127.0.0.1:9725].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Validate the config (secrets readable, accounts well-formed) and exit: 0 valid, 2 not.
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 #[derive(Debug, Args)]

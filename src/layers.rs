@@ -10,13 +10,40 @@
 //!   or `commands`; `render` importing the engine;
 //! - `clap` outside `cli.rs`, `main.rs` and `commands/`;
 //! - `hickory_resolver` outside `net/dns.rs`;
-//! - `tokio::time::timeout` outside `net/` (deadlines are I/O policy).
+//! - `tokio::time::timeout` outside `net/` (deadlines are I/O policy);
+//! - `serve` imported by anything but `commands` (it is a driver, like
+//!   `batch`, not a library for the engine); the HTTP stack (`hyper`,
+//!   `hyper_util`, `http_body_util`) outside `serve/http.rs`; `toml` outside
+//!   `serve/config.rs`.
 //!
 //! It is a test, not a build step, so that `cargo test` (and `.ci/run`) runs
 //! it; the messages say which file broke which rule.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// Only these may import `serve` (besides the crate root).
+const SERVE_USERS: &[&str] = &["commands"];
+
+/// Crate names that stay in one file: (crate, file, why).
+const ONE_HOME: &[(&str, &str, &str)] = &[
+    ("hyper::", "serve/http.rs", "the HTTP side is serve/http.rs"),
+    (
+        "hyper_util::",
+        "serve/http.rs",
+        "the HTTP side is serve/http.rs",
+    ),
+    (
+        "http_body_util::",
+        "serve/http.rs",
+        "the HTTP side is serve/http.rs",
+    ),
+    (
+        "toml::",
+        "serve/config.rs",
+        "config files are read in serve/config.rs",
+    ),
+];
 
 /// Edges that must not exist: (from, to, why).
 const FORBIDDEN: &[(&str, &str, &str)] = &[
@@ -219,6 +246,11 @@ fn violations(files: &[(String, String)]) -> Vec<String> {
                         .or_default()
                         .entry(to.clone())
                         .or_insert_with(|| file.clone());
+                    if to == "serve" && !SERVE_USERS.contains(&from.as_str()) {
+                        problems.push(format!(
+                            "src/{file}: {from} imports serve; only commands/ drives the server"
+                        ));
+                    }
                     if FACE_ONLY.contains(&to.as_str()) && from != "commands" {
                         problems.push(format!(
                             "src/{file}: {from} imports {to}; only commands/ and the crate root may"
@@ -245,6 +277,11 @@ fn violations(files: &[(String, String)]) -> Vec<String> {
             problems.push(format!(
                 "src/{file}: uses hickory_resolver; only net/dns.rs may"
             ));
+        }
+        for (krate, home, why) in ONE_HOME {
+            if words(krate) && file != home {
+                problems.push(format!("src/{file}: uses {krate} ({why})"));
+            }
         }
         if code.contains("tokio::time::timeout") && !file.starts_with("net/") {
             problems.push(format!(
@@ -328,6 +365,7 @@ fn the_checker_sees_what_it_must_refuse() {
             "use clap::Parser; use crate::{batch, cli};\n",
         ),
         file("cli.rs", "use clap::Parser;\n"),
+        file("serve/mod.rs", "use crate::check::CheckPlan;\n"),
         file(
             "render/mod.rs",
             "// crate::check and clap:: in a comment\nconst S: &str = \"crate::batch clap::\";\n",
@@ -363,6 +401,21 @@ fn the_checker_sees_what_it_must_refuse() {
         face.iter().any(|p| p.contains("render imports cli")),
         "{face:?}"
     );
+    let serve = broken(
+        "check/mod.rs",
+        "use crate::probe;\nuse crate::serve::Options;\n",
+    );
+    assert!(
+        serve.iter().any(|p| p.contains("check imports serve")),
+        "{serve:?}"
+    );
+    let http = broken(
+        "batch/mod.rs",
+        "use crate::check::Checking;\nuse hyper::Request;\n",
+    );
+    assert!(http.iter().any(|p| p.contains("uses hyper::")), "{http:?}");
+    let toml = broken("render/mod.rs", "fn f() { toml::from_str::<u8>(\"\"); }\n");
+    assert!(toml.iter().any(|p| p.contains("uses toml::")), "{toml:?}");
     let engine = broken("render/mod.rs", "use crate::check::CheckPlan;\n");
     assert!(
         engine.iter().any(|p| p.contains("render imports check")),

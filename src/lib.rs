@@ -31,6 +31,7 @@ pub mod providers;
 pub mod render;
 pub mod report;
 pub mod secret;
+pub mod serve;
 pub mod smtp;
 pub mod stage;
 pub mod timefmt;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Completions(args) => commands::shell::completions(args.shell),
         Command::Man(args) => commands::shell::man(&args),
         Command::Token(args) => commands::token::run(&args, cli.color),
+        Command::Serve(args) => commands::serve::run(&args),
     };
     match result {
         Ok(status) => status,

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod check;
 pub mod demo;
 pub mod explain;
+pub mod serve;
 pub mod shell;
 pub mod token;
 

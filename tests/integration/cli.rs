@@ -135,7 +135,15 @@ fn man_pages_document_every_subcommand_and_flag_one_name_each() {
     assert_eq!(top.stdout.matches(".TH ").count(), 1, "{}", top.stdout);
     assert!(top.stdout.contains(".TH SMTP-DOCTOR 1"), "{}", top.stdout);
     let mut all = top.stdout.clone();
-    for sub in ["check", "explain", "token", "demo", "completions", "man"] {
+    for sub in [
+        "check",
+        "explain",
+        "token",
+        "demo",
+        "serve",
+        "completions",
+        "man",
+    ] {
         // The top page lists each command by a page that exists.
         assert!(
             top.stdout.contains(&format!("smtp\\-doctor\\-{sub}(1)")),

@@ -15,6 +15,7 @@ mod device_flow;
 mod discovery;
 mod e2e;
 mod live_only;
+mod serve;
 mod smoke_real;
 mod snapshots;
 mod suggest;
