@@ -26,8 +26,18 @@ pub fn observe(report: &ProbeReport) -> Vec<Observation> {
         Outcome::NoCredentials => out.push(Observation::new(Signal::NoCredentials).at(Stage::Auth)),
         Outcome::Refused { stage, reply } => {
             let mut obs = Observation::reply(*stage, reply);
-            obs.provider = provider.or_else(|| Provider::detect(&obs.text));
+            obs.provider = provider
+                .or_else(|| Provider::detect(&obs.text))
+                .or_else(|| banner_provider(report));
             obs.mechanism = report.mechanism;
+            obs.personal_account = report
+                .user
+                .iter()
+                .chain(report.address.iter())
+                .any(|a| crate::providers::personal_account(a));
+            if let Some(u) = user_not_fixed_form(report, &obs) {
+                out.push(u);
+            }
             if let Some(u) = user_not_address(report, &obs) {
                 out.push(u);
             }
@@ -102,6 +112,34 @@ fn user_not_address(report: &ProbeReport, refusal: &Observation) -> Option<Obser
             .at(Stage::Auth)
             .with_detail(format!(
                 "user name {user:?} has no @ ({provider} expects the full address)"
+            ))
+    })
+}
+
+/// The provider the server's greeting names (`220 … ESMTP SendGrid`), from
+/// the transcript's first server line.
+fn banner_provider(report: &ProbeReport) -> Option<Provider> {
+    let greeting = report.transcript.iter().find(|l| l.starts_with("S: 220"))?;
+    Provider::detect(&greeting.to_lowercase())
+}
+
+/// A refused password login at a provider whose SMTP user name is fixed
+/// (SendGrid: `apikey`), with another user name: the user name is the cause.
+fn user_not_fixed_form(report: &ProbeReport, refusal: &Observation) -> Option<Observation> {
+    let user = report.user.as_deref()?;
+    if refusal.stage != Some(Stage::Auth)
+        || refusal.code.is_some_and(|c| c / 100 != 5)
+        || report.mechanism.is_some_and(Mechanism::uses_token)
+    {
+        return None;
+    }
+    let provider = refusal.provider?;
+    let want = crate::providers::fixed_user_name(provider)?;
+    (user != want).then(|| {
+        Observation::new(Signal::UserNameNotFixedForm)
+            .at(Stage::Auth)
+            .with_detail(format!(
+                "user name {user:?}; {provider} wants the literal user name {want:?}"
             ))
     })
 }

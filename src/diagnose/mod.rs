@@ -121,6 +121,9 @@ pub enum Signal {
     /// The OAuth token was refused in a way that names the token itself, or
     /// an XOAUTH2/OAUTHBEARER exchange failed (pasted text).
     OAuthTokenRejected,
+    /// A live login was refused by a provider whose SMTP user name is fixed
+    /// (SendGrid's `apikey`), and the user name given is another.
+    UserNameNotFixedForm,
     /// A live login was refused by a provider that wants the full e-mail
     /// address as user name, and the user name given has no `@`.
     UserNameNotAddress,
@@ -365,9 +368,10 @@ pub enum Strength {
     /// A server reply matched by what it says: its enhanced status code, a
     /// provider's phrase, a stable phrase of the reply.
     Reply,
-    /// What a client library says about the server's capabilities (no
-    /// STARTTLS, no AUTH, no usable mechanism): the server's own reply, when
-    /// there is one, explains it better.
+    /// What a client library says about the server's capabilities (no AUTH,
+    /// no usable mechanism): the server's own reply, when there is one,
+    /// explains it better. (A missing STARTTLS is a `Condition`: the
+    /// library's TLS errors that follow it are its consequences.)
     Capability,
     /// A phrase found in the text outside any reply: a client's wording.
     Wording,
@@ -387,8 +391,7 @@ pub fn strength(obs: &Observation, by_code_alone: bool) -> Strength {
         Signal::Reply if by_code_alone => Strength::BareCode,
         Signal::Reply if obs.source == Source::Reply => Strength::Reply,
         Signal::Reply => Strength::Wording,
-        Signal::StartTlsNotOffered
-        | Signal::AuthOnlyAfterStartTls
+        Signal::AuthOnlyAfterStartTls
         | Signal::AuthNotOffered
         | Signal::AuthNotOfferedOnSubmissionPort
         | Signal::OnlyOAuthOffered
@@ -432,6 +435,8 @@ pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
     found.sort_by_key(|(k, _)| *k);
     let mut out: Vec<Diagnosis> = Vec::new();
     let mut primary: Option<(Strength, usize)> = None;
+    // Rules whose diagnoses merged into the primary (same category).
+    let mut merged: Vec<&'static str> = Vec::new();
     for ((severity, strength, _), d) in found {
         if severity != Severity::Error {
             out.push(d);
@@ -443,7 +448,11 @@ pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
             continue;
         };
         let p = &mut out[at];
-        if d.category == p.category || p.alternatives.iter().any(|a| a.category == d.category) {
+        if d.category == p.category {
+            merged.push(d.id);
+            continue;
+        }
+        if p.alternatives.iter().any(|a| a.category == d.category) {
             continue;
         }
         if strength == primary_strength || (d.evidence.is_some() && d.evidence == p.evidence) {
@@ -455,14 +464,18 @@ pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
         }
     }
     if let Some((_, at)) = primary {
-        add_declared_alternative(&mut out[at]);
+        let own = out[at].id;
+        for id in merged.into_iter().rev().chain(std::iter::once(own)) {
+            add_declared_alternative(&mut out[at], id);
+        }
     }
     out
 }
 
-/// The rule's own `also`, first among the alternatives.
-fn add_declared_alternative(d: &mut Diagnosis) {
-    let Some((_, rule)) = rule(d.id) else { return };
+/// The `also` of rule `id` (the primary's, or one merged into it), first
+/// among the primary's alternatives.
+fn add_declared_alternative(d: &mut Diagnosis, id: &str) {
+    let Some((_, rule)) = rule(id) else { return };
     let Some(also) = rule.also else { return };
     let Some((_, other)) = self::rule(also.id) else {
         return;

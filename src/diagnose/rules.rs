@@ -96,6 +96,14 @@ pub static RULES: &[Rule] = &[
         "Use the full address (for example alice@example.com, not alice) as the user name: Google, Microsoft 365/Outlook.com, Yahoo, Zoho, Fastmail and GMX all expect it. Then try once more.",
         None,
     ),
+    err(
+        "sendgrid-user-not-apikey",
+        C::UsernameFormat,
+        When::signal(S::UserNameNotFixedForm),
+        "SendGrid refused the login: its SMTP user name is the literal word apikey",
+        "Use the user name apikey (exactly that word) and an API key with the Mail Send permission as the password; your account name, e-mail address or the API key's id do not work as the user name.",
+        Some("https://www.twilio.com/docs/sendgrid/for-developers/sending-email/integrating-with-the-smtp-api"),
+    ),
     // ── 1. Google (Gmail, Workspace) ─────────────────────────────────────
     err(
         "gmail-app-password-required",
@@ -250,6 +258,14 @@ pub static RULES: &[Rule] = &[
         Some("https://learn.microsoft.com/en-us/entra/identity/conditional-access/block-legacy-authentication"),
     ),
     err(
+        "microsoft-personal-account-oauth-only",
+        C::OauthRequired,
+        When::reply().personal_account().any(&["basic authentication is disabled", "basic auth is disabled", "basicauthblocked"]),
+        "Microsoft refused the password: Outlook.com / Hotmail / Live personal accounts accept only OAuth",
+        "No password (not even an app password) works for SMTP on a personal Microsoft account since September 16, 2024. Use a mail client or library that signs in with OAuth 2.0 (XOAUTH2, scope https://outlook.office.com/SMTP.Send), or send through another provider.",
+        MS_BASIC_AUTH_RETIREMENT,
+    ).also("microsoft-basic-auth-disabled", "The same reply comes from a Microsoft 365 tenant whose administrator turned basic authentication off"),
+    err(
         "microsoft-basic-auth-disabled",
         C::AuthDisabledByPolicy,
         When::reply().any(&["basic authentication is disabled", "basic auth is disabled", "basicauthblocked"]),
@@ -281,9 +297,9 @@ pub static RULES: &[Rule] = &[
         C::WrongCredentials,
         When::reply().any(&["badcredentials", "username and password not accepted"]),
         "Google did not accept this user name and password",
-        "Check the user name is the full address and retype the password. Google accounts with 2-Step Verification need an app password (https://myaccount.google.com/apppasswords); accounts without it can no longer log in with the normal password from mail apps (personal accounts since May 30, 2022; Google Workspace accounts since the turn-off that began September 30, 2024), so turn on 2-Step Verification and create one, or use OAuth.",
+        "Gmail refuses every normal account password for SMTP: personal accounts since May 30, 2022, Google Workspace accounts since the turn-off that began September 30, 2024. Use an app password (it needs 2-Step Verification: https://myaccount.google.com/apppasswords) or OAuth (XOAUTH2). If you already use an app password, retype it (16 letters, no spaces) and check the user name is the full address.",
         Some("https://support.google.com/mail/?p=BadCredentials"),
-    ),
+    ).also("gmail-app-password-required", "Gmail gives this answer to a normal account password too: only an app password (with 2-Step Verification) or OAuth logs in"),
     err(
         "microsoft-send-as-denied",
         C::SenderNotPermitted,
@@ -300,6 +316,16 @@ pub static RULES: &[Rule] = &[
         "Use the full e-mail address (the UPN) as user name and retype the password. Accounts with MFA need an app password or OAuth. If the password is right, SMTP AUTH may be disabled for the mailbox: ask an administrator.",
         MS_SMTP_AUTH,
     ),
+    // .NET SmtpClient's wrapper around Gmail's 5.5.1 / 5.7.0 (the words of
+    // the wrapper read with the bare status: explain::extract).
+    err(
+        "dotnet-secure-connection-or-not-authenticated",
+        C::AuthRequired,
+        When::reply().enhanced(&["5.5.1", "5.7.0"]).any(&["requires a secure connection or the client was not authenticated"]),
+        ".NET SmtpClient: the server wants a login (\"requires a secure connection or the client was not authenticated\")",
+        "The server refused mail from a client that had not logged in: set EnableSsl = true (STARTTLS on port 587) and real Credentials (UseDefaultCredentials = false, user name = the full address). If both are set, the login itself was refused: check the password (or app password) and that SMTP AUTH is enabled for the mailbox.",
+        Some("https://learn.microsoft.com/en-us/dotnet/api/system.net.mail.smtpclient"),
+    ).also("authentication-failed-text", "With credentials configured, the same .NET message follows a refused password"),
     err(
         "microsoft-client-not-authenticated",
         C::AuthRequired,
@@ -342,13 +368,21 @@ pub static RULES: &[Rule] = &[
     ),
     // ── 1c. Yahoo / AOL ────────────────────────────────────────────────────
     err(
+        "yahoo-auth005-refused",
+        C::WrongCredentials,
+        When::reply().pasted().any(&["#auth005", "too many bad auth attempts"]),
+        "Yahoo refused the password (\"#AUTH005 Too many bad auth attempts\"): it wants an app password",
+        "Yahoo sends this to a password it will not accept, often on the first attempt: a normal account password for a mail client. Create an app password (Yahoo Account Security → Generate app password) and use it; do not retry with the old password until it is fixed (waiting does not help, and every retry counts against the account).",
+        Some("https://help.yahoo.com/kb/SLN15241.html"),
+    ).also("yahoo-too-many-bad-auth", "Yahoo also uses this reply to throttle an account after many failed logins"),
+    err(
         "yahoo-too-many-bad-auth",
         C::RateLimited,
-        When::reply().any(&["#auth005", "too many bad auth attempts"]),
+        When::reply().live().any(&["#auth005", "too many bad auth attempts"]),
         "Yahoo is refusing logins for now (\"too many bad auth attempts\")",
         "Wait an hour before trying again. Yahoo also sends this when the account needs an app password: create one in Yahoo Account Security → Generate app password and use it instead of the account password.",
         Some("https://help.yahoo.com/kb/SLN15241.html"),
-    ),
+    ).also("yahoo-auth005-refused", "Yahoo sends the same reply to a password it will never accept (an account password instead of an app password)"),
     err(
         "yahoo-deferred-complaints",
         C::RateLimited,
@@ -407,9 +441,17 @@ pub static RULES: &[Rule] = &[
         Some("https://www.twilio.com/docs/sendgrid/for-developers/sending-email/sender-identity"),
     ),
     err(
+        "recipient-mailbox-full",
+        C::QuotaExceeded,
+        When::reply().enhanced(&["5.2.2", "4.2.2"]).or(&When::reply().any(&["mailbox full", "mailbox is full", "mailbox quota exceeded", "recipient's mailbox is full", "user is over quota", "boîte du destinataire pleine", "boite du destinataire pleine"])),
+        "The recipient's mailbox is full (their quota, not yours)",
+        "Nothing is wrong with your account or login: the recipient must free space or raise their quota. Tell them by another way, or retry later (a 4.2.2 reply is temporary).",
+        Some("https://www.rfc-editor.org/rfc/rfc3463#section-3.3"),
+    ),
+    err(
         "transactional-credits-exceeded",
         C::QuotaExceeded,
-        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit"]).or(&When::reply().enhanced(&["5.4.5", "5.2.2", "4.2.2", "5.3.4"])),
+        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit", "too many recipients"]).or(&When::reply().enhanced(&["5.4.5", "5.3.4", "5.5.3", "4.5.3"])),
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,
@@ -591,6 +633,14 @@ pub static RULES: &[Rule] = &[
         "The server rejected the credentials (535)",
         "Retype the password and check the user name (full address or local part, as the provider documents). Providers with 2-step verification want an app password.",
         RFC4954,
+    ),
+    err(
+        "gmail-ehlo-name-refused",
+        C::ProtocolError,
+        When::reply().code(421).all(&["try again later", "(ehlo"]),
+        "Gmail refused the EHLO name the client sent (421 … (EHLO)); retrying will not help",
+        "Gmail answers 421 4.7.0 \"Try again later, closing connection. (EHLO)\" when the EHLO/HELO name is not a fully qualified domain name (localhost, a bare host name, an IP address without brackets). Configure the client's EHLO/HELO name (\"local domain\", \"hostname\", smtp-doctor's --ehlo-name) to this machine's real FQDN.",
+        Some("https://www.rfc-editor.org/rfc/rfc5321#section-4.1.1.1"),
     ),
     err(
         "service-not-available",

@@ -26,6 +26,9 @@ pub struct FoundReply {
     pub smtp_shaped: bool,
     /// Byte offset in the normalised text where the reply starts.
     pub offset: usize,
+    /// For a bare enhanced status (no reply code): its whole line, which the
+    /// rules read instead of the status alone.
+    pub context: Option<String>,
 }
 
 /// Undoes the escaping pastes often carry (`\r\n` written out, `\'`,
@@ -336,6 +339,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             stage,
             smtp_shaped,
             offset: start,
+            context: None,
         });
     }
     for caps in enhanced_regex().captures_iter(text).take(MAX_CANDIDATES) {
@@ -350,6 +354,20 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             continue;
         }
         let line_end = line_end(text, m.start());
+        // A bare status has no code to say what it answered; the words of
+        // its line before it do (.NET's "The SMTP server requires a secure
+        // connection or the client was not authenticated. The server
+        // response was: 5.5.1 …"), so they are read with it.
+        let mut line_start = m.start();
+        while line_start > 0
+            && text.as_bytes()[line_start - 1] != b'\n'
+            && m.start() - line_start < 400
+        {
+            line_start -= 1;
+        }
+        while !text.is_char_boundary(line_start) {
+            line_start += 1;
+        }
         out.push(FoundReply {
             code: None,
             enhanced: EnhancedStatus::parse(m.as_str()),
@@ -357,6 +375,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
             stage: None,
             smtp_shaped: false,
             offset: m.start(),
+            context: Some(clean(&text[line_start..line_end])),
         });
     }
     out

@@ -177,6 +177,7 @@ impl Gather {
                 .map(|i| lines_before + 1 + raw[..i].matches('\n').count())
         };
         let found_replies = replies(&text);
+        let personal = signals::personal_microsoft_address(&lower);
         let mut success = false;
         for found in &found_replies {
             if is_success(found) {
@@ -192,9 +193,14 @@ impl Gather {
             obs.code = found.code;
             obs.enhanced = found.enhanced;
             obs.stage = found.stage;
-            obs.text = found.text.to_lowercase();
+            obs.text = found
+                .context
+                .as_deref()
+                .unwrap_or(&found.text)
+                .to_lowercase();
             obs.evidence = Some(found.text.clone());
             obs.provider = provider;
+            obs.personal_account = personal;
             obs.line = line_of(&found.text);
             // SMTP by its shape counts anywhere; a reply a specific rule
             // reads (not its code alone) counts unless another subsystem
@@ -217,6 +223,11 @@ impl Gather {
         }
         let mut found_signals = signals::find(&lower, &text);
         found_signals.extend(signals::find_in_dialogue(&lower, &text, &found_replies));
+        if let Some(line) =
+            signals::plain_client_on_port_465(&lower, &text, &found_signals, &found_replies)
+        {
+            found_signals.push((Signal::ImplicitTlsPort, line));
+        }
         // Phrase-only evidence: the lines of the text where a catalogue
         // phrase occurs, as one reply-like observation without a code, so
         // phrase rules apply even when no code was pasted.
@@ -228,6 +239,7 @@ impl Gather {
             whole.line = line_of(&first);
             whole.evidence = Some(first);
             whole.provider = provider;
+            whole.personal_account = personal;
             // A server's own phrase counts unless another subsystem shows;
             // everyday words ("incorrect password", "too many attempts")
             // need a text about mail.
@@ -248,7 +260,8 @@ impl Gather {
                 | Signal::AuthNotOffered
                 | Signal::NoCommonMechanism
                 | Signal::ConnectionClosed
-                | Signal::StageTimeout => Needs::Mail,
+                | Signal::StageTimeout
+                | Signal::ImplicitTlsPort => Needs::Mail,
                 _ => Needs::NoForeign,
             };
             let mut obs = Observation::new(signal)

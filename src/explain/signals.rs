@@ -99,6 +99,15 @@ const TABLE: &[(Signal, &[&str])] = &[
             // PHP streams, GnuTLS (msmtp).
             "did not match expected cn",
             "owner does not match hostname",
+            // Python ssl / Gmail's "Send mail as" dialog / curl.
+            "hostname doesn't match",
+            "hostname does not match",
+            "certificate doesn't match the host",
+            "certificate does not match the host",
+            "doesn't match the host",
+            "does not match the host",
+            "doesn't match either of",
+            "not valid for the host",
         ],
     ),
     (
@@ -677,7 +686,7 @@ fn oauth_attempt(lower: &str) -> Option<&'static str> {
         }
     }
     // Client libraries' own OAuth code in a stack trace or log.
-    [
+    if let Some(p) = [
         "sasl-xoauth2",
         "nodemailer/lib/xoauth2",
         "saslmechanismoauth2",
@@ -686,6 +695,28 @@ fn oauth_attempt(lower: &str) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|p| lower.contains(p))
+    {
+        return Some(p);
+    }
+    // A client's own words naming the mechanism it used (SwiftMailer's
+    // `XOAuth2Authenticator`, `authType: 'OAuth2'`, mailcore's
+    // `MCOAuthTypeXOAuth2`), on a line that is not the server's list of
+    // what it offers (`250-AUTH LOGIN XOAUTH2`, PHPMailer's `Auth methods
+    // available on the server: …`).
+    lower
+        .lines()
+        .take(5_000)
+        .find(|l| {
+            (l.contains("xoauth2") || l.contains("oauthbearer"))
+                && !l.contains("250-auth")
+                && !l.contains("250 auth")
+                && !l.contains("available on the server")
+                && !l.contains("auth=")
+                && !l.contains("supported")
+                && !l.contains("offered")
+                && !l.contains("requested")
+        })
+        .map(|_| "xoauth2")
 }
 
 /// The client line that sent an empty user name, if the dialogue shows one.
@@ -748,4 +779,63 @@ fn evidence_line(lower: &str, original: &str, phrase: &str) -> String {
     } else {
         line.to_string()
     }
+}
+
+/// A plain (or STARTTLS) client on implicit-TLS port 465, as pasted text
+/// shows it: the session ended with a bare close or a timeout, before any
+/// reply or TLS error, and the text names port 465. (The contract: a bare
+/// disconnect is `protocol-error`, with `timed out` `connection-timeout`,
+/// and only with 465 in the text `tls-mode-mismatch`.)
+pub fn plain_client_on_port_465(
+    lower: &str,
+    original: &str,
+    found: &[(Signal, String)],
+    replies: &[FoundReply],
+) -> Option<String> {
+    // Connected, then nothing: a close or a read timeout. (A TCP connect
+    // timeout is not this: a plain client on 465 does connect.)
+    let ended = found.iter().any(|(s, _)| {
+        matches!(
+            s,
+            Signal::ConnectionClosed | Signal::GreetingTimeout | Signal::StageTimeout
+        )
+    });
+    let explained = found.iter().any(|(s, _)| {
+        !matches!(
+            s,
+            Signal::ConnectionClosed
+                | Signal::ConnectTimeout
+                | Signal::GreetingTimeout
+                | Signal::StageTimeout
+                | Signal::NetworkError
+        )
+    }) || replies
+        .iter()
+        .any(|r| r.code.is_some_and(|c| c != 220 && c != 250));
+    if !ended || explained {
+        return None;
+    }
+    let re = port_465();
+    let m = re.find(lower)?;
+    Some(evidence_line(lower, original, m.as_str()))
+}
+
+fn port_465() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"(?:\bport\b["']?\s*(?:[:=]|=>)?\s*["']?|[a-z0-9\]]:)465\b"#)
+            .expect("port 465 regex compiles")
+    })
+}
+
+/// True when the text shows a personal Microsoft account's address
+/// (outlook.com, hotmail.*, live.*, msn.com): Microsoft retired basic
+/// authentication for those, so a refused password means OAuth only.
+pub fn personal_microsoft_address(lower: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"[a-z0-9._%+-]@(?:outlook|hotmail|live|msn)\.[a-z.]{2,6}\b")
+            .expect("personal address regex compiles")
+    })
+    .is_match(lower)
 }

@@ -165,3 +165,67 @@ fn every_live_only_rule_is_asserted_by_id_in_a_live_test() {
         assert!(ids.contains(&id.to_string()), "{id} is not live-only");
     }
 }
+
+/// Live context the catalogue decides (docs/exit-codes.md): the same
+/// Microsoft reply means "OAuth only" for a personal account.
+#[test]
+fn basic_auth_disabled_for_a_personal_outlook_account_is_oauth_required() {
+    let server = FakeSmtp::starttls()
+        .auth_reply("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [BN9PR03CA0123.namprd03.prod.outlook.com]")
+        .spawn();
+    let run = Doctor::new()
+        .args(["check", "alice@outlook.com", "--host", "127.0.0.1"])
+        .args(["--port", &server.port().to_string(), "--tls", "starttls"])
+        .args(["--timeout", "2", "--format", "json", "--no-suggest"])
+        .arg("--cafile")
+        .arg(certs::ca_file())
+        .env("SMTP_DOCTOR_PASSWORD", PASSWORD)
+        .secret("alice@outlook.com", PASSWORD)
+        .hang_guard(40)
+        .run();
+    assert_eq!(run.code, 6, "{}", run.context());
+    assert_eq!(
+        run.ids()[0],
+        "microsoft-personal-account-oauth-only",
+        "{}",
+        run.context()
+    );
+    // A tenant address gets the administrator's reading.
+    let tenant = check(server.port(), "starttls");
+    assert_eq!(
+        tenant.ids()[0],
+        "microsoft-basic-auth-disabled",
+        "{}",
+        tenant.context()
+    );
+}
+
+/// SendGrid's user name is the literal `apikey`: a refused login with
+/// another user name is `username-format`, known from the banner.
+#[test]
+fn sendgrid_login_with_another_user_name_is_username_format() {
+    let server = FakeSmtp::starttls()
+        .greeting("220 SG ESMTP service ready at geopod-ismtpd-3 (SendGrid)")
+        .auth_reply("535 Authentication failed: Bad username / password")
+        .spawn();
+    let run = check(server.port(), "starttls");
+    assert_eq!(run.code, 5, "{}", run.context());
+    assert_eq!(
+        run.ids()[0],
+        "sendgrid-user-not-apikey",
+        "{}",
+        run.context()
+    );
+}
+
+/// Yahoo's `#AUTH005` live is the harness's `rate-limited`; pasted, the
+/// contract reads it as `wrong-credentials` (tests/fixtures, round6).
+#[test]
+fn yahoo_auth005_live_is_rate_limited() {
+    let server = FakeSmtp::starttls()
+        .auth_reply("535 5.7.0 (#AUTH005) Too many bad auth attempts.")
+        .spawn();
+    let run = check(server.port(), "starttls");
+    assert_eq!(run.code, 7, "{}", run.context());
+    assert_eq!(run.ids()[0], "yahoo-too-many-bad-auth", "{}", run.context());
+}

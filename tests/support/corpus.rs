@@ -9,7 +9,9 @@
 //! Rules are written and changed while looking at tuning texts only; the
 //! held-out part measures how well they generalise (see docs/accuracy.md).
 //! The split is fixed: changing `SPLIT_SALT` or the percentage rotates it and
-//! must be recorded with its reason in docs/accuracy.md.
+//! must be recorded with its reason in docs/accuracy.md. Folders named
+//! `tuning-*` hold texts found while a rule was being written (seen, so
+//! never held out).
 //!
 //! Shared by `tests/explain_fixtures.rs` and `examples/accuracy.rs`
 //! (included with `#[path]`), so both measure the same thing.
@@ -147,12 +149,18 @@ pub fn explain_cases() -> Vec<Case> {
                 continue;
             };
             let source = get(&row, "source").unwrap_or("").to_string();
+            // Texts found while writing a rule were seen: never held out.
+            let part = if group.starts_with("tuning-") {
+                Part::Tuning
+            } else {
+                part_of(&source, file)
+            };
             out.push(Case {
                 file: dir.join(file),
                 group: group.clone(),
                 category: category.to_string(),
                 id: get(&row, "id").map(str::to_string),
-                part: part_of(&source, file),
+                part,
                 source,
                 kind: get(&row, "kind").map(str::to_string),
             });
