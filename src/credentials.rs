@@ -13,25 +13,25 @@ use crate::secret::{Credential, Secret};
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
-pub const PASSWORD_ENV: &str = "SMTP_DOCTOR_PASSWORD";
-pub const TOKEN_ENV: &str = "SMTP_DOCTOR_TOKEN";
+pub(crate) const PASSWORD_ENV: &str = "SMTP_DOCTOR_PASSWORD";
+pub(crate) const TOKEN_ENV: &str = "SMTP_DOCTOR_TOKEN";
 
 /// Where to look; the flags of `check`.
-pub struct Sources<'a> {
-    pub password_file: Option<&'a Path>,
-    pub password_stdin: bool,
-    pub token_file: Option<&'a Path>,
-    pub token_stdin: bool,
+pub(crate) struct Sources<'a> {
+    pub(crate) password_file: Option<&'a Path>,
+    pub(crate) password_stdin: bool,
+    pub(crate) token_file: Option<&'a Path>,
+    pub(crate) token_stdin: bool,
     /// Ask on the terminal when nothing else gave a secret.
-    pub prompt_for: Option<&'a str>,
+    pub(crate) prompt_for: Option<&'a str>,
     /// `--mechanism` names an OAuth mechanism: a plain secret is a token.
-    pub wants_token: bool,
+    pub(crate) wants_token: bool,
     /// Only token sources exist (`smtp-doctor token`): errors name those.
-    pub tokens_only: bool,
+    pub(crate) tokens_only: bool,
 }
 
 /// The credential to use, or `None` when no secret was supplied anywhere.
-pub fn load(src: &Sources<'_>) -> Result<Option<Credential>, Error> {
+pub(crate) fn load(src: &Sources<'_>) -> Result<Option<Credential>, Error> {
     if let Some(path) = src.token_file {
         return Ok(Some(Credential::Token(read_file("--token-file", path)?)));
     }
@@ -91,7 +91,7 @@ pub fn load(src: &Sources<'_>) -> Result<Option<Credential>, Error> {
 
 /// The places [`load`] looked, for the "no secret" error: what a user needs
 /// to see to find the typo.
-pub fn looked_at(src: &Sources<'_>) -> String {
+pub(crate) fn looked_at(src: &Sources<'_>) -> String {
     let prompt = if src.prompt_for.is_none() {
         "no prompt (no user name)"
     } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
@@ -144,7 +144,7 @@ fn stdin_is_piped() -> Option<&'static str> {
 }
 
 /// Warns on stderr when a secret file can be read by group or others.
-pub fn warn_if_shared(flag: &str, path: &Path) {
+pub(crate) fn warn_if_shared(flag: &str, path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -172,7 +172,7 @@ fn read_file(flag: &'static str, path: &Path) -> Result<Secret, Error> {
 
 /// The first line of a file, without its line ending. `flag` names where the
 /// path came from (`--password-file`, a batch file's `password_file` column).
-pub fn read_secret_file(flag: &'static str, path: &Path) -> Result<Secret, Error> {
+pub(crate) fn read_secret_file(flag: &'static str, path: &Path) -> Result<Secret, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         what: flag,
         path: path.display().to_string(),

@@ -8,33 +8,44 @@
 //! `render` (text, JSON, nagios) → `commands` (the face: one module per
 //! subcommand, the only users of `cli`). `explain` feeds pasted text into
 //! the same catalogue.
+//!
+//! The library's public surface is what `main.rs`, the tests, benches and
+//! fuzz targets use; everything else is `pub(crate)` (and `unreachable_pub`
+//! is denied, so it stays that way).
 
-pub mod batch;
-pub mod check;
+#![deny(unreachable_pub)]
+
+pub(crate) mod batch;
+pub(crate) mod check;
 pub mod cli;
 pub mod commands;
-pub mod credentials;
-pub mod demo;
+pub(crate) mod credentials;
+pub(crate) mod demo;
 pub mod diagnose;
-pub mod discovery;
+pub(crate) mod discovery;
 pub mod endpoint;
 pub mod error;
 pub mod exit;
+// explain/ is the catalogue engineer's to narrow (items of private
+// submodules still say `pub`); everything else obeys the deny above.
+#[allow(unreachable_pub)]
 pub mod explain;
 #[cfg(test)]
 mod layers;
-pub mod net;
+pub(crate) mod net;
 pub mod oauth;
+// phrase.rs is the catalogue engineer's to narrow, like explain/.
+#[allow(unreachable_pub)]
 pub(crate) mod phrase;
-pub mod probe;
+pub(crate) mod probe;
 pub mod providers;
 pub mod render;
 pub mod report;
 pub mod secret;
-pub mod serve;
+pub(crate) mod serve;
 pub mod smtp;
 pub mod stage;
-pub mod timefmt;
+pub(crate) mod timefmt;
 
 pub use commands::explain::explain_bytes;
 pub use commands::token::token_report;

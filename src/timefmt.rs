@@ -3,7 +3,7 @@
 /// `secs` since the epoch as RFC 3339 UTC (`2026-11-25T10:00:00Z`).
 ///
 /// Civil-from-days (H. Hinnant's algorithm, proleptic Gregorian calendar).
-pub fn rfc3339(secs: i64) -> String {
+pub(crate) fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let z = days + 719_468;

@@ -18,9 +18,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Largest batch file read.
-pub const MAX_FILE: u64 = 64 << 20;
+pub(crate) const MAX_FILE: u64 = 64 << 20;
 /// Most accounts in one batch.
-pub const MAX_ACCOUNTS: usize = 100_000;
+pub(crate) const MAX_ACCOUNTS: usize = 100_000;
 
 /// The columns (CSV) or keys (JSON Lines) a batch row may have besides the
 /// secret sources in `SECRET_COLUMNS`.
@@ -49,13 +49,11 @@ const SECRET_COLUMNS: [&str; 6] = [
 ];
 
 /// One account to check.
-pub struct Account {
-    /// Line of the batch file it came from (1-based).
-    pub line: usize,
+pub(crate) struct Account {
     /// The row's settings over the command line's (`expect` column, else `--expect`, …).
-    pub config: CheckConfig,
-    pub plan: CheckPlan,
-    pub credential: Credential,
+    pub(crate) config: CheckConfig,
+    pub(crate) plan: CheckPlan,
+    pub(crate) credential: Credential,
 }
 
 /// What one row sets: each `Some` replaces the command line's value.
@@ -88,20 +86,20 @@ impl Row {
 }
 
 /// A loaded batch: the accounts, and the warnings to print on stderr.
-pub struct Batch {
-    pub accounts: Vec<Account>,
-    pub warnings: Vec<String>,
+pub(crate) struct Batch {
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// The file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Csv,
     JsonLines,
 }
 
 /// By extension (`.csv`; `.jsonl`, `.ndjson`, `.json`), else by the first byte.
-pub fn detect(path: &Path, bytes: &[u8]) -> Format {
+pub(crate) fn detect(path: &Path, bytes: &[u8]) -> Format {
     match path
         .extension()
         .and_then(|e| e.to_str())
@@ -233,7 +231,7 @@ fn mode_of(path: &Path) -> Option<u32> {
 
 /// Reads and validates the batch file; loads every secret. Command-line
 /// flags in `defaults` fill the columns a row leaves empty.
-pub fn load(path: &Path, defaults: &CheckConfig) -> Result<Batch, Error> {
+pub(crate) fn load(path: &Path, defaults: &CheckConfig) -> Result<Batch, Error> {
     let read_err = |source| Error::Read {
         what: "batch file",
         path: path.display().to_string(),
@@ -440,7 +438,6 @@ pub fn load(path: &Path, defaults: &CheckConfig) -> Result<Batch, Error> {
         }
         seen.insert(key, line);
         accounts.push(Account {
-            line,
             config,
             plan,
             credential,

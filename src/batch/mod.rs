@@ -6,6 +6,6 @@
 //! `--jobs` / `--per-host` limits with back-off, and `summary` adds up the
 //! results. `commands/batch.rs` drives them and writes the output.
 
-pub mod input;
-pub mod schedule;
-pub mod summary;
+pub(crate) mod input;
+pub(crate) mod schedule;
+pub(crate) mod summary;

@@ -34,30 +34,30 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// Concurrency limits (`--jobs`, `--per-host`).
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub jobs: usize,
-    pub per_host: usize,
+pub(crate) struct Limits {
+    pub(crate) jobs: usize,
+    pub(crate) per_host: usize,
 }
 
 /// Why an endpoint was backed off.
 #[derive(Debug, Clone)]
-pub struct BackOff {
-    pub category: Category,
+pub(crate) struct BackOff {
+    pub(crate) category: Category,
     /// The account whose check got the refusal.
-    pub address: String,
-    pub evidence: Option<String>,
+    pub(crate) address: String,
+    pub(crate) evidence: Option<String>,
 }
 
 /// What the limits and back-off apply to: a host name (lower case, no
 /// trailing dot) or IP address, and a port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EndpointKey {
-    pub host: String,
-    pub port: u16,
+pub(crate) struct EndpointKey {
+    pub(crate) host: String,
+    pub(crate) port: u16,
 }
 
 impl EndpointKey {
-    pub fn of(e: &Endpoint) -> EndpointKey {
+    pub(crate) fn of(e: &Endpoint) -> EndpointKey {
         EndpointKey {
             host: e.host.trim_end_matches('.').to_ascii_lowercase(),
             port: e.port,
@@ -76,21 +76,18 @@ impl std::fmt::Display for EndpointKey {
 }
 
 /// One finished (or skipped) account.
-pub struct Done {
+pub(crate) struct Done {
     /// Position in the batch file.
-    pub index: usize,
-    pub line: usize,
-    pub report: Report,
-    pub elapsed: Duration,
-    pub expect: Option<Category>,
+    pub(crate) index: usize,
+    pub(crate) report: Report,
+    pub(crate) elapsed: Duration,
+    pub(crate) expect: Option<Category>,
     /// Not probed at all: the endpoint it would have probed was backed off.
-    pub skipped: bool,
+    pub(crate) skipped: bool,
     /// The endpoint the limits applied to last: the one probed last, or the
     /// backed-off one that stopped the account (`None`: nothing to probe,
     /// e.g. `--dry-run`).
-    pub endpoint: Option<EndpointKey>,
-    /// Set when this account's check stopped at a backed-off endpoint.
-    pub backed_off: bool,
+    pub(crate) endpoint: Option<EndpointKey>,
 }
 
 /// Per-endpoint state: connection slots handed out in file order.
@@ -226,7 +223,7 @@ impl Drop for Queued {
 }
 
 /// True for the categories that make smtp-doctor leave a host alone.
-pub fn backs_off(category: Category) -> bool {
+pub(crate) fn backs_off(category: Category) -> bool {
     matches!(
         category,
         Category::RateLimited | Category::ServerTemporaryFailure
@@ -278,7 +275,7 @@ fn stopped_report(mut report: Report, key: &EndpointKey, why: &BackOff) -> (Repo
 /// Spawns one task per account on the current runtime, in file order; each
 /// sends its `Done` on `tx` (in completion order). The channel closes when
 /// all are done.
-pub fn spawn_all(
+pub(crate) fn spawn_all(
     accounts: Vec<Account>,
     anchors: TrustAnchors,
     limits: Limits,
@@ -315,7 +312,6 @@ async fn run_one(
     limits: Limits,
 ) -> Done {
     let Account {
-        line,
         config,
         plan,
         credential,
@@ -370,13 +366,13 @@ async fn run_one(
     }
     drop(options);
     let (mut report, elapsed) = checking.finish(verbose);
-    let (skipped, backed_off) = match &stopped {
+    let skipped = match &stopped {
         Some((key, why)) => {
             let (r, skipped) = stopped_report(report, key, why);
             report = r;
-            (skipped, true)
+            skipped
         }
-        None => (false, false),
+        None => false,
     };
     if !verbose {
         // Transcripts are only shown with --verbose; don't keep 1,000 of them.
@@ -386,12 +382,10 @@ async fn run_one(
     }
     Done {
         index,
-        line,
         report,
         elapsed: if skipped { Duration::ZERO } else { elapsed },
         expect,
         skipped,
         endpoint: stopped.map(|(k, _)| k).or(last),
-        backed_off,
     }
 }

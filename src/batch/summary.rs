@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// How many endpoints the "slowest" list shows.
-pub const SLOWEST: usize = 5;
+pub(crate) const SLOWEST: usize = 5;
 
 #[derive(Debug, Default, Clone)]
 struct EndpointStat {
@@ -22,7 +22,7 @@ struct EndpointStat {
 }
 
 /// Accumulates finished accounts.
-pub struct Summary {
+pub(crate) struct Summary {
     accounts: usize,
     checked: usize,
     skipped: usize,
@@ -40,7 +40,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(limits: Limits) -> Summary {
+    pub(crate) fn new(limits: Limits) -> Summary {
         Summary {
             accounts: 0,
             checked: 0,
@@ -58,11 +58,11 @@ impl Summary {
     }
 
     /// The exit status of the batch so far (worst account by `BATCH_ORDER`).
-    pub fn status(&self) -> ExitStatus {
+    pub(crate) fn status(&self) -> ExitStatus {
         self.status
     }
 
-    pub fn add(&mut self, d: &Done) {
+    pub(crate) fn add(&mut self, d: &Done) {
         self.accounts += 1;
         self.status = self.status.worst(d.report.exit_status_expecting(d.expect));
         if let Some(e) = d.expect {
@@ -134,7 +134,7 @@ impl Summary {
     }
 
     /// The human table.
-    pub fn render_text(&self, elapsed: Duration, out: &mut dyn Write) -> io::Result<()> {
+    pub(crate) fn render_text(&self, elapsed: Duration, out: &mut dyn Write) -> io::Result<()> {
         let secs = elapsed.as_secs_f64();
         writeln!(out)?;
         writeln!(
@@ -212,7 +212,7 @@ impl Summary {
     }
 
     /// The final JSON Lines record, `{"summary": {...}}`, and a newline.
-    pub fn render_json(&self, elapsed: Duration, out: &mut dyn Write) -> io::Result<()> {
+    pub(crate) fn render_json(&self, elapsed: Duration, out: &mut dyn Write) -> io::Result<()> {
         let secs = elapsed.as_secs_f64();
         let view = Line {
             summary: View {
@@ -269,7 +269,7 @@ impl Summary {
 }
 
 /// "1 account", "6 accounts".
-pub fn accounts(n: usize) -> String {
+pub(crate) fn accounts(n: usize) -> String {
     if n == 1 {
         "1 account".into()
     } else {

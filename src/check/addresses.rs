@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 /// they resolved). When the
 /// check itself passed and an address fails, that address's diagnoses lead
 /// the report and decide its category.
-pub async fn check_others(report: &mut Report, options: &ProbeOptions) {
+pub(crate) async fn check_others(report: &mut Report, options: &ProbeOptions) {
     let Some(best) = report.best_endpoint().cloned() else {
         return;
     };

@@ -13,46 +13,46 @@ use std::time::Duration;
 
 /// Whose identity platform signs in before the check (`--oauth`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OAuthProvider {
+pub(crate) enum OAuthProvider {
     /// Microsoft identity platform (Exchange Online, Outlook.com).
     Microsoft,
 }
 
 /// One check's settings.
 #[derive(Debug, Clone)]
-pub struct CheckConfig {
+pub(crate) struct CheckConfig {
     /// The account, user@domain (default user name; discovery starts at its domain).
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     /// The submission server (skips discovery).
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub tls: Option<TlsMode>,
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<u16>,
+    pub(crate) tls: Option<TlsMode>,
     /// The AUTH user name (default: the address).
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// `None` = choose from the server's list.
-    pub mechanism: Option<Mechanism>,
+    pub(crate) mechanism: Option<Mechanism>,
     /// Sign in with OAuth first; the token is used with XOAUTH2.
-    pub oauth: Option<OAuthProvider>,
+    pub(crate) oauth: Option<OAuthProvider>,
     /// Trust only the CA certificates in this PEM file.
-    pub cafile: Option<PathBuf>,
+    pub(crate) cafile: Option<PathBuf>,
     /// The deadline of each stage, AUTH included (default: [`DEFAULT_TIMEOUT`]
     /// and [`DEFAULT_AUTH_TIMEOUT`]).
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     /// The name sent with EHLO.
-    pub ehlo_name: String,
+    pub(crate) ehlo_name: String,
     /// Ask only this DNS server.
-    pub dns_server: Option<SocketAddr>,
+    pub(crate) dns_server: Option<SocketAddr>,
     /// Probe every candidate, not only up to the first that answers AUTH.
-    pub all: bool,
+    pub(crate) all: bool,
     /// Discover only; connect to nothing.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Keep the transcripts.
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     /// The category that counts as healthy.
-    pub expect: Option<Category>,
+    pub(crate) expect: Option<Category>,
     /// `--cert-warn`: a certificate with fewer days left gets the warning
     /// `certificate-expires-soon` (in every format, not only nagios).
-    pub cert_warn_days: i64,
+    pub(crate) cert_warn_days: i64,
 }
 
 impl Default for CheckConfig {
@@ -79,20 +79,20 @@ impl Default for CheckConfig {
 }
 
 /// Default deadline of each stage.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default deadline of the AUTH stage: Dovecot delays each failure by 2 s and
 /// its anvil penalty grows to 15 s for repeated failures from one address, so
 /// a wrong password must not turn into a timeout.
-pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(16);
+pub(crate) const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(16);
 
 impl CheckConfig {
     /// The deadline of each stage but AUTH.
-    pub fn stage_timeout(&self) -> Duration {
+    pub(crate) fn stage_timeout(&self) -> Duration {
         self.timeout.unwrap_or(DEFAULT_TIMEOUT)
     }
 
     /// The deadline of the AUTH stage.
-    pub fn auth_timeout(&self) -> Duration {
+    pub(crate) fn auth_timeout(&self) -> Duration {
         self.timeout.unwrap_or(DEFAULT_AUTH_TIMEOUT)
     }
 }

@@ -6,12 +6,12 @@
 //! thin drivers over this module; it knows nothing of clap, of output
 //! formats or of the terminal.
 
-pub mod addresses;
+pub(crate) mod addresses;
 mod config;
 mod plan;
 mod run;
-pub mod suggest;
+pub(crate) mod suggest;
 
-pub use config::{CheckConfig, OAuthProvider, DEFAULT_AUTH_TIMEOUT, DEFAULT_TIMEOUT};
-pub use plan::{plan_check, probe_options, trust_anchors, CheckPlan, MICROSOFT_365_HOST};
-pub use run::{check_plan, Checking};
+pub(crate) use config::{CheckConfig, OAuthProvider};
+pub(crate) use plan::{plan_check, probe_options, trust_anchors, CheckPlan};
+pub(crate) use run::{check_plan, Checking};

@@ -16,33 +16,33 @@ use std::sync::Arc;
 
 /// Microsoft 365's submission host, for `--oauth microsoft` addresses the
 /// provider table does not know (custom domains of Exchange Online tenants).
-pub const MICROSOFT_365_HOST: &str = "smtp.office365.com";
+pub(crate) const MICROSOFT_365_HOST: &str = "smtp.office365.com";
 
 /// The endpoint, user and options a `check` runs with.
 #[derive(Debug, Clone)]
-pub struct CheckPlan {
+pub(crate) struct CheckPlan {
     /// `--host`; without it the first candidate known without DNS (provider
     /// table, `--oauth microsoft`, else the guess `smtp.<domain>`), which
     /// discovery replaces. Batch files name accounts by it (one per user and
     /// host); batch limits key on the endpoint actually probed instead.
-    pub endpoint: Endpoint,
-    pub target: Target,
-    pub source: Source,
-    pub mechanism: Option<Mechanism>,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) target: Target,
+    pub(crate) source: Source,
+    pub(crate) mechanism: Option<Mechanism>,
     /// No `--host`: the address's domain, where discovery starts.
-    pub domain: Option<String>,
+    pub(crate) domain: Option<String>,
     /// `--port` / `--tls` for discovered candidates.
-    pub overrides: Overrides,
+    pub(crate) overrides: Overrides,
     /// `--all`: probe every candidate.
-    pub all: bool,
+    pub(crate) all: bool,
     /// `--dry-run`: discover, connect to nothing.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// `--cert-warn`: days below which the certificate gets a warning.
-    pub cert_warn_days: i64,
+    pub(crate) cert_warn_days: i64,
 }
 
 /// Validates a check's settings into a plan (no I/O).
-pub fn plan_check(config: &CheckConfig) -> Result<CheckPlan, Error> {
+pub(crate) fn plan_check(config: &CheckConfig) -> Result<CheckPlan, Error> {
     if let Some(a) = &config.address {
         let valid = a
             .split_once('@')
@@ -120,7 +120,7 @@ pub fn plan_check(config: &CheckConfig) -> Result<CheckPlan, Error> {
 }
 
 /// The trust anchors of `--cafile`, or the built-in roots.
-pub fn trust_anchors(config: &CheckConfig) -> Result<TrustAnchors, Error> {
+pub(crate) fn trust_anchors(config: &CheckConfig) -> Result<TrustAnchors, Error> {
     match &config.cafile {
         Some(path) => TrustAnchors::from_pem_file(path).map_err(Error::usage),
         None => Ok(TrustAnchors::webpki()),
@@ -128,7 +128,7 @@ pub fn trust_anchors(config: &CheckConfig) -> Result<TrustAnchors, Error> {
 }
 
 /// The probe options for `plan` with this credential (deadlines from `--timeout`).
-pub fn probe_options(
+pub(crate) fn probe_options(
     config: &CheckConfig,
     plan: &CheckPlan,
     credential: Option<Credential>,
@@ -147,7 +147,7 @@ pub fn probe_options(
 }
 
 /// The resolver: `--dns-server` only, else the system configuration.
-pub fn dns(config: &CheckConfig) -> Arc<dyn Dns> {
+pub(crate) fn dns(config: &CheckConfig) -> Arc<dyn Dns> {
     let timeout = config.stage_timeout();
     match config.dns_server {
         Some(addr) => Arc::new(HickoryDns::server(addr, timeout)),

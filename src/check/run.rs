@@ -118,7 +118,7 @@ async fn plan_candidates(
 /// [`check_plan`] drives it straight through; batch runs drive it themselves,
 /// so that they can wait for the slot of the endpoint each probe is about to
 /// connect to (src/batch/schedule.rs).
-pub struct Checking {
+pub(crate) struct Checking {
     plan: CheckPlan,
     candidates: Vec<Candidate>,
     discovery: Option<Discovery>,
@@ -136,11 +136,11 @@ pub struct Checking {
 
 /// A name that resolves wherever DNS works (the provider table's Gmail
 /// host): when it fails too, the failure is the resolver's, not a typo.
-pub const CONTROL_NAME: &str = "smtp.gmail.com";
+pub(crate) const CONTROL_NAME: &str = "smtp.gmail.com";
 
 impl Checking {
     /// Finds the candidates (discovery without `--host`).
-    pub async fn discover(plan: CheckPlan, dns: &dyn Dns) -> Checking {
+    pub(crate) async fn discover(plan: CheckPlan, dns: &dyn Dns) -> Checking {
         let started = Instant::now();
         let (candidates, discovery, warnings) = plan_candidates(&plan, dns).await;
         Checking {
@@ -161,7 +161,10 @@ impl Checking {
     /// without DNS (the provider table's, or `--oauth microsoft`'s) probed
     /// while the SRV and MX lookups run: it is probed first anyway, and a
     /// silent DNS server then costs one resolve deadline, not two.
-    pub async fn discover_probing_known(plan: CheckPlan, options: &ProbeOptions) -> Checking {
+    pub(crate) async fn discover_probing_known(
+        plan: CheckPlan,
+        options: &ProbeOptions,
+    ) -> Checking {
         let known = plan.domain.is_some() && plan.source == Source::ProviderTable && !plan.dry_run;
         if !known {
             return Checking::discover(plan, options.dns.as_ref()).await;
@@ -199,7 +202,7 @@ impl Checking {
     /// done: `--dry-run`, no candidates left, an earlier one answered AUTH
     /// (without `--all`), or the resolver timed out (the rest would too:
     /// an earlier probe's resolve, or every one of discovery's lookups).
-    pub fn next_endpoint(&self) -> Option<&Endpoint> {
+    pub(crate) fn next_endpoint(&self) -> Option<&Endpoint> {
         if self.stopped || self.plan.dry_run {
             return None;
         }
@@ -285,7 +288,7 @@ impl Checking {
 
     /// Probes [`Checking::next_endpoint`]; returns that endpoint's category
     /// (`None` when the check was already done).
-    pub async fn probe_next(&mut self, options: &ProbeOptions) -> Option<Category> {
+    pub(crate) async fn probe_next(&mut self, options: &ProbeOptions) -> Option<Category> {
         self.next_endpoint()?;
         let started = Instant::now();
         let index = self.next;
@@ -298,18 +301,13 @@ impl Checking {
 
     /// The evidence of the last probe's primary diagnosis (the reply that
     /// decided it), for batch back-off messages.
-    pub fn last_evidence(&self) -> Option<String> {
+    pub(crate) fn last_evidence(&self) -> Option<String> {
         self.reports.last()?.diagnoses.first()?.evidence.clone()
-    }
-
-    /// How many endpoints were probed so far.
-    pub fn probed(&self) -> usize {
-        self.reports.len()
     }
 
     /// The verdict: the best endpoint's diagnoses plus discovery's warnings;
     /// also the time spent discovering and probing.
-    pub fn finish(self, verbose: bool) -> (Report, Duration) {
+    pub(crate) fn finish(self, verbose: bool) -> (Report, Duration) {
         let best = self
             .reports
             .iter()
@@ -374,7 +372,7 @@ impl Checking {
 
 /// Discovers (without `--host`), probes the candidates in order and
 /// diagnoses the best endpoint; also returns the time the check took.
-pub async fn check_plan(
+pub(crate) async fn check_plan(
     plan: CheckPlan,
     options: &ProbeOptions,
     verbose: bool,

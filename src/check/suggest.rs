@@ -24,18 +24,18 @@ use tokio::task::JoinSet;
 /// For tests only: replaces the standard alternatives (465/implicit,
 /// 587/starttls, 25/starttls/relay) with `PORT/MODE[/relay],…`, so that fake
 /// servers on ephemeral ports can stand in for them.
-pub const PORTS_ENV: &str = "SMTP_DOCTOR_SUGGEST_PORTS";
+pub(crate) const PORTS_ENV: &str = "SMTP_DOCTOR_SUGGEST_PORTS";
 
 /// All alternatives together get this long (each stage at most
 /// [`SUGGEST_STAGE_TIMEOUT`]): a silent port must not hold up the verdict
 /// that was already found.
-pub const SUGGEST_BUDGET: Duration = Duration::from_secs(3);
+pub(crate) const SUGGEST_BUDGET: Duration = Duration::from_secs(3);
 
 /// The deadline of each stage of an alternative's probe.
-pub const SUGGEST_STAGE_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const SUGGEST_STAGE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// True for the categories another port or TLS mode may avoid.
-pub fn applies(category: Category) -> bool {
+pub(crate) fn applies(category: Category) -> bool {
     matches!(
         category,
         Category::TlsModeMismatch
@@ -190,7 +190,7 @@ fn judge(alt: &Alternative, r: &ProbeReport) -> Option<Suggestion> {
 /// Probes the alternatives to the report's best endpoint when its category
 /// is one another port or mode may avoid; `None` when it is not.
 /// `options` are the check's; the secret and the user name are dropped here.
-pub async fn suggest(report: &Report, options: &ProbeOptions) -> Option<Vec<Suggestion>> {
+pub(crate) async fn suggest(report: &Report, options: &ProbeOptions) -> Option<Vec<Suggestion>> {
     if !applies(report.category) {
         return None;
     }
@@ -251,7 +251,7 @@ pub async fn suggest(report: &Report, options: &ProbeOptions) -> Option<Vec<Sugg
 /// Says in the primary diagnosis what the alternatives showed, where the
 /// advice depends on it (no AUTH on a submission port: elsewhere, or not to
 /// this client).
-pub fn annotate(diagnoses: &mut [Diagnosis], suggestions: &[Suggestion]) {
+pub(crate) fn annotate(diagnoses: &mut [Diagnosis], suggestions: &[Suggestion]) {
     let Some(d) = diagnoses
         .iter_mut()
         .find(|d| d.id == "auth-not-offered-on-submission-port")
@@ -305,7 +305,7 @@ fn shell_word(s: &str) -> String {
 
 /// `smtp-doctor check BASE… --host H --port P --tls MODE`: `base` are the
 /// words that stay (address, user, CA file, secret source…).
-pub fn command_line(base: &[String], endpoint: &Endpoint) -> String {
+pub(crate) fn command_line(base: &[String], endpoint: &Endpoint) -> String {
     let mut words = vec!["smtp-doctor".to_string(), "check".to_string()];
     words.extend(base.iter().map(|w| shell_word(w)));
     words.extend([

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 /// Runs `check --batch`; returns the worst account's status (or, with
 /// `--format nagios`, the worst plugin state).
-pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     let Some(path) = args.batch.as_deref() else {
         return Err(Error::usage("--batch FILE is missing"));
     };

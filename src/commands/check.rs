@@ -24,7 +24,7 @@ use std::io::Write;
 use std::time::Duration;
 
 /// The settings the command line asks for, resolved (no clap types below here).
-pub fn config(args: &CheckArgs) -> CheckConfig {
+pub(crate) fn config(args: &CheckArgs) -> CheckConfig {
     CheckConfig {
         address: args.address.clone(),
         host: args.host.clone(),
@@ -59,7 +59,7 @@ pub fn config(args: &CheckArgs) -> CheckConfig {
 }
 
 /// The `--cert-warn` / `--cert-crit` thresholds.
-pub fn thresholds(args: &CheckArgs) -> Result<nagios::Thresholds, Error> {
+pub(crate) fn thresholds(args: &CheckArgs) -> Result<nagios::Thresholds, Error> {
     if args.cert_crit > args.cert_warn {
         return Err(Error::usage(format!(
             "--cert-crit {} is more than --cert-warn {}",
@@ -151,7 +151,7 @@ fn emit(
     Ok(status)
 }
 
-pub fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     if args.batch.is_some() {
         return super::batch::run(args, color);
     }

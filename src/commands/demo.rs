@@ -19,7 +19,7 @@ use std::io::Write;
 use std::time::Duration;
 
 /// Runs every scenario; exit 0 when each gave its expected category.
-pub fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -57,7 +57,7 @@ fn unrecognised() -> diagnose::Diagnosis {
     }
 }
 
-pub fn run(args: &ExplainArgs, color: ColorArg) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &ExplainArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     let _ = color;
     let findings = match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {

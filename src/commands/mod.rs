@@ -1,12 +1,12 @@
 //! One module per subcommand: argument checks, running, writing the report.
 
-pub mod batch;
-pub mod check;
-pub mod demo;
-pub mod explain;
-pub mod serve;
+pub(crate) mod batch;
+pub(crate) mod check;
+pub(crate) mod demo;
+pub(crate) mod explain;
+pub(crate) mod serve;
 pub mod shell;
-pub mod token;
+pub(crate) mod token;
 
 use crate::cli::ColorArg;
 use crate::error::Error;

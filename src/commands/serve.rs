@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::serve;
 
-pub fn run(args: &ServeArgs) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &ServeArgs) -> Result<ExitStatus, Error> {
     serve::run(serve::Options {
         config: args.config.clone(),
         listen: args.listen,

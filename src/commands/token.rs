@@ -29,7 +29,7 @@ pub fn token_report(token: &Secret, user: Option<&str>, now: i64) -> Report {
     }
 }
 
-pub fn run(args: &TokenArgs, color: ColorArg) -> Result<ExitStatus, Error> {
+pub(crate) fn run(args: &TokenArgs, color: ColorArg) -> Result<ExitStatus, Error> {
     // Only token sources: a password in SMTP_DOCTOR_PASSWORD is not a token.
     let credential = credentials::load(&credentials::Sources {
         password_file: None,

@@ -7,26 +7,26 @@
 
 mod server;
 
-pub use server::{Script, Server};
+pub(crate) use server::{Script, Server};
 
 use crate::endpoint::TlsMode;
 
 /// One demo case.
-pub struct Scenario {
-    pub title: &'static str,
+pub(crate) struct Scenario {
+    pub(crate) title: &'static str,
     /// The category the check is expected to find.
-    pub expect: &'static str,
+    pub(crate) expect: &'static str,
     /// How the client connects.
-    pub client_tls: TlsMode,
-    pub script: Script,
+    pub(crate) client_tls: TlsMode,
+    pub(crate) script: Script,
 }
 
 /// The password every demo account uses; the healthy server accepts it.
-pub const DEMO_PASSWORD: &str = "correct horse battery staple";
-pub const DEMO_USER: &str = "alice@example.com";
+pub(crate) const DEMO_PASSWORD: &str = "correct horse battery staple";
+pub(crate) const DEMO_USER: &str = "alice@example.com";
 
 /// The demo scenarios, in the order they are shown.
-pub fn scenarios() -> Vec<Scenario> {
+pub(crate) fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
             title: "Gmail account with 2-Step Verification, logging in with the normal password",

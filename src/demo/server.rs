@@ -11,30 +11,30 @@ use tokio_rustls::TlsAcceptor;
 
 /// What the server says.
 #[derive(Debug, Clone)]
-pub struct Script {
+pub(crate) struct Script {
     /// Greeting text after `220 `.
-    pub greeting: String,
+    pub(crate) greeting: String,
     /// EHLO keyword lines before TLS.
-    pub ehlo_plain: Vec<String>,
+    pub(crate) ehlo_plain: Vec<String>,
     /// EHLO keyword lines after TLS.
-    pub ehlo_tls: Vec<String>,
+    pub(crate) ehlo_tls: Vec<String>,
     /// The password that authenticates, if any.
-    pub accept_password: Option<String>,
+    pub(crate) accept_password: Option<String>,
     /// The full reply lines sent for a refused AUTH.
-    pub auth_failure: Vec<String>,
+    pub(crate) auth_failure: Vec<String>,
 }
 
 /// A running demo server.
-pub struct Server {
-    pub addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
     /// The CA certificate that signed the server's certificate.
-    pub ca: CertificateDer<'static>,
+    pub(crate) ca: CertificateDer<'static>,
 }
 
 impl Server {
     /// Binds 127.0.0.1:0, generates a CA and a `localhost`/127.0.0.1
     /// certificate, and serves `script` in the background.
-    pub async fn start(script: Script) -> Result<Server, String> {
+    pub(crate) async fn start(script: Script) -> Result<Server, String> {
         let (ca, chain, key) = certificates()?;
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),

@@ -18,7 +18,7 @@ use crate::stage::Stage;
 pub(crate) const CERT_WARN_DAYS: i64 = 14;
 
 /// The observations a finished probe adds up to.
-pub fn observe(report: &ProbeReport) -> Vec<Observation> {
+pub(crate) fn observe(report: &ProbeReport) -> Vec<Observation> {
     let mut out = Vec::new();
     let provider = Provider::detect(&report.endpoint.host.to_lowercase());
     match &report.outcome {

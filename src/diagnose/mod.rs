@@ -23,7 +23,7 @@ pub mod rules;
 mod tests;
 
 pub use category::Category;
-pub use live::observe;
+pub(crate) use live::observe;
 pub use rule::{Also, Code, Context, Rule, Severity, When};
 
 use crate::providers::Provider;

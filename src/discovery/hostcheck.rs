@@ -10,7 +10,7 @@ use crate::stage::Stage;
 
 /// True when `host` looks like an MX: a known inbound host, or a first label
 /// `mx`, `mx1`, `mx01`, `mx-…` (the common naming of MX hosts).
-pub fn looks_like_mx(host: &str) -> bool {
+pub(crate) fn looks_like_mx(host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if providers::is_inbound_host(&host) {
         return true;
@@ -31,7 +31,7 @@ fn mode(tls: TlsMode) -> &'static str {
 }
 
 /// The warnings for an endpoint given with `--host`.
-pub fn check(endpoint: &Endpoint) -> Vec<Observation> {
+pub(crate) fn check(endpoint: &Endpoint) -> Vec<Observation> {
     let mut out = Vec::new();
     let host = endpoint.host.trim_end_matches('.').to_ascii_lowercase();
     if host.parse::<std::net::IpAddr>().is_ok() {

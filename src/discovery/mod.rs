@@ -17,10 +17,10 @@
 //! Duplicates keep their first place. The order is pure given the answers of
 //! the [`Dns`] trait, which the unit tests fake.
 
-pub mod hostcheck;
+pub(crate) mod hostcheck;
 
 use crate::diagnose::{Observation, Signal};
-pub use crate::endpoint::{default_port, default_tls};
+pub(crate) use crate::endpoint::{default_port, default_tls};
 use crate::endpoint::{Endpoint, TlsMode};
 use crate::net::dns::{self, Dns, DnsError};
 use crate::net::DnsFailure;
@@ -28,7 +28,7 @@ use crate::providers;
 
 /// Where a candidate came from (shown in reports, JSON `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// `--host` on the command line.
     Given,
     /// The curated provider table.
@@ -42,7 +42,7 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Source::Given => "given",
             Source::ProviderTable => "provider-table",
@@ -55,41 +55,41 @@ impl Source {
 
 /// One endpoint to try, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub endpoint: Endpoint,
-    pub source: Source,
+pub(crate) struct Candidate {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) source: Source,
     /// Where exactly it came from, e.g. `SRV _submissions._tcp.example.com priority 0 weight 5`.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 /// One DNS question discovery asked, and the answer in a few words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
-    pub name: String,
-    pub rtype: &'static str,
-    pub result: String,
+pub(crate) struct Lookup {
+    pub(crate) name: String,
+    pub(crate) rtype: &'static str,
+    pub(crate) result: String,
     /// How it failed (`None`: it was answered).
-    pub failure: Option<DnsFailure>,
+    pub(crate) failure: Option<DnsFailure>,
 }
 
 /// What discovery found for a domain.
 #[derive(Debug, Clone, Default)]
-pub struct Discovery {
-    pub domain: String,
-    pub candidates: Vec<Candidate>,
-    pub lookups: Vec<Lookup>,
+pub(crate) struct Discovery {
+    pub(crate) domain: String,
+    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) lookups: Vec<Lookup>,
     /// Warnings about the candidates (SRV target outside the domain).
-    pub observations: Vec<Observation>,
+    pub(crate) observations: Vec<Observation>,
     /// The domain itself does not exist (NXDOMAIN for its MX query).
-    pub domain_missing: bool,
+    pub(crate) domain_missing: bool,
 }
 
 /// `--port` / `--tls` given together with an address (no `--host`): they
 /// apply to every candidate.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Overrides {
-    pub port: Option<u16>,
-    pub tls: Option<TlsMode>,
+pub(crate) struct Overrides {
+    pub(crate) port: Option<u16>,
+    pub(crate) tls: Option<TlsMode>,
 }
 
 impl Overrides {
@@ -111,7 +111,11 @@ impl Overrides {
 /// The first candidate known without DNS: the provider table's entry for
 /// `domain`, else the guess `smtp.<domain>`. `check` plans with it (batch runs
 /// key hosts on it) before discovery proper replaces it.
-pub fn candidate(domain: &str, port: Option<u16>, tls: Option<TlsMode>) -> (Endpoint, Source) {
+pub(crate) fn candidate(
+    domain: &str,
+    port: Option<u16>,
+    tls: Option<TlsMode>,
+) -> (Endpoint, Source) {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let overrides = Overrides { port, tls };
     if let Some((_, e)) = providers::lookup(&domain) {
@@ -162,7 +166,7 @@ impl Discovery {
     }
 
     /// The lookups that got no answer before the deadline.
-    pub fn timed_out(&self) -> impl Iterator<Item = &Lookup> {
+    pub(crate) fn timed_out(&self) -> impl Iterator<Item = &Lookup> {
         self.lookups
             .iter()
             .filter(|l| l.failure == Some(DnsFailure::Timeout))
@@ -196,7 +200,7 @@ fn order_srv(mut records: Vec<dns::Srv>) -> Vec<dns::Srv> {
 }
 
 /// The candidates for `domain` (lower-cased, trailing dot removed).
-pub async fn candidates(domain: &str, overrides: Overrides, dns: &dyn Dns) -> Discovery {
+pub(crate) async fn candidates(domain: &str, overrides: Overrides, dns: &dyn Dns) -> Discovery {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let mut d = Discovery {
         domain: domain.clone(),

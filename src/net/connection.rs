@@ -25,10 +25,10 @@ use tokio_rustls::client::TlsStream;
 /// Longest reply line accepted, in bytes. RFC 5321 §4.5.3.1.5 allows 512 for a
 /// reply line; real servers exceed it a little (long Microsoft trailers), so we
 /// allow 8 times as much before calling the server broken.
-pub const MAX_LINE_BYTES: usize = 4096;
+pub(crate) const MAX_LINE_BYTES: usize = 4096;
 
 /// The socket, plain or TLS.
-pub enum Stream {
+pub(crate) enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
@@ -72,24 +72,24 @@ impl AsyncWrite for Stream {
 }
 
 /// An SMTP connection with its read buffer and transcript.
-pub struct Connection<S = Stream> {
+pub(crate) struct Connection<S = Stream> {
     stream: S,
     buf: Vec<u8>,
     /// Bytes received during the current read (for "slow drip" reports).
     stage_bytes: usize,
-    pub transcript: Transcript,
+    pub(crate) transcript: Transcript,
 }
 
 /// [`Connection::into_tls`] refused: bytes arrived after the reply to
 /// `STARTTLS` and before the handshake.
-pub struct Injected {
+pub(crate) struct Injected {
     /// [`ProbeError::StartTlsInjection`] with the (scrubbed, cut) bytes.
-    pub error: ProbeError,
-    pub transcript: Transcript,
+    pub(crate) error: ProbeError,
+    pub(crate) transcript: Transcript,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
-    pub fn new(stream: S, transcript: Transcript) -> Connection<S> {
+    pub(crate) fn new(stream: S, transcript: Transcript) -> Connection<S> {
         Connection {
             stream,
             buf: Vec::with_capacity(1024),
@@ -105,7 +105,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// in plaintext, and would be read as if it came over TLS; a man in the
     /// middle can inject commands' replies that way (CVE-2011-0411 and its
     /// many successors). So this consumes the connection and refuses.
-    pub fn into_tls(self) -> Result<(S, Transcript), Box<Injected>> {
+    pub(crate) fn into_tls(self) -> Result<(S, Transcript), Box<Injected>> {
         if self.buf.is_empty() {
             return Ok((self.stream, self.transcript));
         }
@@ -119,12 +119,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Closes the connection without `QUIT` (the server waits for TLS, or
     /// the verdict is known); keeps the transcript.
-    pub fn into_transcript(self) -> Transcript {
+    pub(crate) fn into_transcript(self) -> Transcript {
         self.transcript
     }
 
     /// Reads one complete reply within `deadline`.
-    pub async fn read_reply(
+    pub(crate) async fn read_reply(
         &mut self,
         stage: Stage,
         deadline: Duration,
@@ -202,7 +202,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// Sends one command line (CRLF appended); the transcript gets the redacted form.
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         stage: Stage,
         command: &Command,
@@ -222,7 +222,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// Sends a command and reads its reply, each under `deadline`.
-    pub async fn command(
+    pub(crate) async fn command(
         &mut self,
         stage: Stage,
         command: &Command,
@@ -233,7 +233,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// Best-effort `QUIT`: errors are ignored, the verdict is already known.
-    pub async fn quit(&mut self, deadline: Duration) {
+    pub(crate) async fn quit(&mut self, deadline: Duration) {
         if self
             .send(Stage::Quit, &Command::Quit, deadline)
             .await

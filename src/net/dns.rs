@@ -22,30 +22,30 @@ use std::time::Duration;
 
 /// An SRV record (RFC 2782), target without the trailing dot, lower-case.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Srv {
-    pub priority: u16,
-    pub weight: u16,
-    pub port: u16,
-    pub target: String,
+pub(crate) struct Srv {
+    pub(crate) priority: u16,
+    pub(crate) weight: u16,
+    pub(crate) port: u16,
+    pub(crate) target: String,
 }
 
 /// An MX record (RFC 5321 §5.1), exchange without the trailing dot, lower-case.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mx {
-    pub preference: u16,
-    pub exchange: String,
+pub(crate) struct Mx {
+    pub(crate) preference: u16,
+    pub(crate) exchange: String,
 }
 
 /// A failed look-up: which name and type, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DnsError {
-    pub failure: DnsFailure,
+pub(crate) struct DnsError {
+    pub(crate) failure: DnsFailure,
     /// The name asked for (no trailing dot).
-    pub name: String,
+    pub(crate) name: String,
     /// The record type asked for: `SRV`, `MX`, `A`, `AAAA`.
-    pub rtype: &'static str,
+    pub(crate) rtype: &'static str,
     /// Who was asked and what it said, for the report.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for DnsError {
@@ -55,11 +55,11 @@ impl std::fmt::Display for DnsError {
 }
 
 /// A boxed look-up future (object-safe trait without extra crates).
-pub type DnsFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DnsError>> + Send + 'a>>;
+pub(crate) type DnsFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DnsError>> + Send + 'a>>;
 
 /// The look-ups discovery and connecting need. Implementations return
 /// `Err(NoRecords)` rather than an empty list.
-pub trait Dns: Send + Sync + std::fmt::Debug {
+pub(crate) trait Dns: Send + Sync + std::fmt::Debug {
     fn srv<'a>(&'a self, name: &'a str) -> DnsFuture<'a, Vec<Srv>>;
     fn mx<'a>(&'a self, name: &'a str) -> DnsFuture<'a, Vec<Mx>>;
     fn ipv4<'a>(&'a self, host: &'a str) -> DnsFuture<'a, Vec<Ipv4Addr>>;
@@ -67,7 +67,7 @@ pub trait Dns: Send + Sync + std::fmt::Debug {
 }
 
 /// Parses `--dns-server`: `ADDR`, `ADDR:PORT`, `[V6]:PORT` or `V6` (port 53).
-pub fn parse_server(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_server(s: &str) -> Result<SocketAddr, String> {
     let s = s.trim();
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Ok(sa);
@@ -86,7 +86,7 @@ pub fn parse_server(s: &str) -> Result<SocketAddr, String> {
 
 /// The hickory-resolver backed implementation.
 #[derive(Debug)]
-pub struct HickoryDns {
+pub(crate) struct HickoryDns {
     resolver: Result<TokioResolver, String>,
     /// How the answers' source is named in messages.
     via: String,
@@ -107,7 +107,7 @@ impl HickoryDns {
     }
 
     /// Only the DNS server at `addr` (UDP, and TCP when an answer is truncated).
-    pub fn server(addr: SocketAddr, timeout: Duration) -> HickoryDns {
+    pub(crate) fn server(addr: SocketAddr, timeout: Duration) -> HickoryDns {
         let mut config = ResolverConfig::new();
         config.add_name_server(NameServerConfig::new(addr, Protocol::Udp));
         config.add_name_server(NameServerConfig::new(addr, Protocol::Tcp));
@@ -124,7 +124,7 @@ impl HickoryDns {
     }
 
     /// The system configuration (`/etc/resolv.conf`, and `/etc/hosts` for addresses).
-    pub fn system(timeout: Duration) -> HickoryDns {
+    pub(crate) fn system(timeout: Duration) -> HickoryDns {
         let resolver = TokioResolver::builder_tokio()
             .map(|mut b| {
                 // Our deadlines, not resolv.conf's `options timeout:`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// A TLS failure, in the terms the classifier needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsFailure {
+pub(crate) enum TlsFailure {
     /// The certificate's validity ended.
     CertificateExpired,
     /// The certificate is not valid yet.
@@ -36,7 +36,7 @@ pub enum TlsFailure {
 }
 
 impl TlsFailure {
-    pub fn is_certificate(&self) -> bool {
+    pub(crate) fn is_certificate(&self) -> bool {
         matches!(
             self,
             TlsFailure::CertificateExpired
@@ -74,7 +74,7 @@ impl std::fmt::Display for TlsFailure {
 /// A DNS failure, in the terms the classifier needs. Translated once, in
 /// `net::dns`, from the resolver's error types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DnsFailure {
+pub(crate) enum DnsFailure {
     /// NXDOMAIN: the name does not exist (RFC 1035 §4.1.1 RCODE 3).
     NxDomain,
     /// The name exists but has no record of the type asked for (NODATA, RFC 2308 §2.2).
@@ -88,7 +88,7 @@ pub enum DnsFailure {
 }
 
 impl DnsFailure {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DnsFailure::NxDomain => "NXDOMAIN",
             DnsFailure::NoRecords => "no records",
@@ -101,7 +101,7 @@ impl DnsFailure {
 
 /// Why a probe stopped before it was done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProbeError {
+pub(crate) enum ProbeError {
     /// The host name did not resolve.
     #[error("could not resolve {host}: {reason}")]
     Resolve {
@@ -151,7 +151,7 @@ pub enum ProbeError {
 
 impl ProbeError {
     /// The stage this error belongs to.
-    pub fn stage(&self) -> Stage {
+    pub(crate) fn stage(&self) -> Stage {
         match self {
             ProbeError::Resolve { .. } => Stage::Resolve,
             ProbeError::ConnectRefused { .. } | ProbeError::Connect { .. } => Stage::Connect,

@@ -3,14 +3,14 @@
 //! Nothing here judges what a reply means; it only gets bytes in and out
 //! safely and says precisely why it stopped (`ProbeError`).
 
-pub mod connection;
-pub mod dns;
-pub mod error;
-pub mod timeout;
-pub mod tls;
-pub mod transcript;
+pub(crate) mod connection;
+pub(crate) mod dns;
+pub(crate) mod error;
+pub(crate) mod timeout;
+pub(crate) mod tls;
+pub(crate) mod transcript;
 
-pub use connection::{Connection, Stream};
-pub use error::{DnsFailure, ProbeError, TlsFailure};
-pub use timeout::with_timeout;
-pub use transcript::Transcript;
+pub(crate) use connection::{Connection, Stream};
+pub(crate) use error::{DnsFailure, ProbeError, TlsFailure};
+pub(crate) use timeout::with_timeout;
+pub(crate) use transcript::Transcript;

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// Runs `fut`, or fails with `ProbeError::Timeout { stage }` after `after`.
-pub async fn with_timeout<T>(
+pub(crate) async fn with_timeout<T>(
     stage: Stage,
     after: Duration,
     fut: impl Future<Output = Result<T, ProbeError>>,
@@ -27,6 +27,9 @@ pub async fn with_timeout<T>(
 /// `fut`'s output if it finishes before `deadline`, else `None` (for work
 /// with no stage of its own, such as the second connection of the greeting
 /// race, which has no error to report when it runs out of time).
-pub async fn before<T>(deadline: tokio::time::Instant, fut: impl Future<Output = T>) -> Option<T> {
+pub(crate) async fn before<T>(
+    deadline: tokio::time::Instant,
+    fut: impl Future<Output = T>,
+) -> Option<T> {
     tokio::time::timeout_at(deadline, fut).await.ok()
 }

@@ -23,24 +23,24 @@ use tokio_rustls::TlsConnector;
 
 /// What the report shows of the server's certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertificateSummary {
-    pub subject: String,
-    pub issuer: String,
-    pub not_before: String,
-    pub not_after: String,
+pub(crate) struct CertificateSummary {
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
+    pub(crate) not_before: String,
+    pub(crate) not_after: String,
     /// DNS names and IP addresses from subjectAltName.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Whole days until `not_after`, negative once expired.
-    pub days_left: i64,
-    pub self_signed: bool,
+    pub(crate) days_left: i64,
+    pub(crate) self_signed: bool,
 }
 
 /// Facts about a finished (or failed) handshake.
 #[derive(Debug, Clone, Default)]
-pub struct TlsInfo {
-    pub version: Option<String>,
-    pub cipher: Option<String>,
-    pub certificate: Option<CertificateSummary>,
+pub(crate) struct TlsInfo {
+    pub(crate) version: Option<String>,
+    pub(crate) cipher: Option<String>,
+    pub(crate) certificate: Option<CertificateSummary>,
 }
 
 /// A verifier that records the end-entity certificate, then lets webpki decide.
@@ -91,7 +91,7 @@ impl ServerCertVerifier for RecordingVerifier {
 
 /// Trust anchors: the `--cafile` certificates, or the webpki-roots bundle.
 #[derive(Clone)]
-pub struct TrustAnchors(Arc<RootCertStore>);
+pub(crate) struct TrustAnchors(Arc<RootCertStore>);
 
 impl std::fmt::Debug for TrustAnchors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -100,14 +100,14 @@ impl std::fmt::Debug for TrustAnchors {
 }
 
 impl TrustAnchors {
-    pub fn webpki() -> TrustAnchors {
+    pub(crate) fn webpki() -> TrustAnchors {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         TrustAnchors(Arc::new(roots))
     }
 
     /// Trust exactly these CA certificates (used by `demo`).
-    pub fn from_der(certs: Vec<CertificateDer<'static>>) -> Result<TrustAnchors, String> {
+    pub(crate) fn from_der(certs: Vec<CertificateDer<'static>>) -> Result<TrustAnchors, String> {
         let mut roots = RootCertStore::empty();
         for c in certs {
             roots
@@ -118,7 +118,7 @@ impl TrustAnchors {
     }
 
     /// Reads a PEM file of CA certificates. The error is a one-line message.
-    pub fn from_pem_file(path: &Path) -> Result<TrustAnchors, String> {
+    pub(crate) fn from_pem_file(path: &Path) -> Result<TrustAnchors, String> {
         let bytes = std::fs::read(path)
             .map_err(|e| format!("cannot read --cafile {}: {e}", path.display()))?;
         let mut roots = RootCertStore::empty();
@@ -144,7 +144,7 @@ impl TrustAnchors {
 /// Runs the TLS handshake over `tcp` for `host`.
 ///
 /// On failure the `TlsInfo` still carries the certificate when one was seen.
-pub async fn handshake(
+pub(crate) async fn handshake(
     tcp: TcpStream,
     host: &str,
     anchors: &TrustAnchors,
@@ -276,7 +276,7 @@ fn alert_name(a: rustls::AlertDescription) -> String {
 }
 
 /// Reads the fields the report shows; `None` if the DER does not parse.
-pub fn summarize(der: &CertificateDer<'_>) -> Option<CertificateSummary> {
+pub(crate) fn summarize(der: &CertificateDer<'_>) -> Option<CertificateSummary> {
     use x509_parser::extensions::GeneralName;
     let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
     let mut names = Vec::new();

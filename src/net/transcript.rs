@@ -11,14 +11,14 @@ const MAX_LINES: usize = 600;
 const MAX_LINE_CHARS: usize = 1000;
 
 #[derive(Debug, Clone, Default)]
-pub struct Transcript {
+pub(crate) struct Transcript {
     lines: Vec<String>,
     redactor: Redactor,
     dropped: usize,
 }
 
 impl Transcript {
-    pub fn new(redactor: Redactor) -> Transcript {
+    pub(crate) fn new(redactor: Redactor) -> Transcript {
         Transcript {
             lines: Vec::new(),
             redactor,
@@ -26,26 +26,22 @@ impl Transcript {
         }
     }
 
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
-    }
-
-    pub fn redactor_mut(&mut self) -> &mut Redactor {
+    pub(crate) fn redactor_mut(&mut self) -> &mut Redactor {
         &mut self.redactor
     }
 
     /// Records a client line (already in redacted form for AUTH data).
-    pub fn client(&mut self, line: &str) {
+    pub(crate) fn client(&mut self, line: &str) {
         self.push(format!("C: {line}"));
     }
 
     /// Records a server line.
-    pub fn server(&mut self, line: &str) {
+    pub(crate) fn server(&mut self, line: &str) {
         self.push(format!("S: {line}"));
     }
 
     /// Records an event such as the TLS handshake.
-    pub fn note(&mut self, line: &str) {
+    pub(crate) fn note(&mut self, line: &str) {
         self.push(format!("-- {line}"));
     }
 
@@ -61,12 +57,12 @@ impl Transcript {
         self.lines.push(line);
     }
 
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         self.redactor.scrub(text)
     }
 
     /// The recorded lines, plus a marker when some were dropped.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let mut out = self.lines.clone();
         if self.dropped > 0 {
             out.push(format!("-- {} more lines not kept", self.dropped));

@@ -174,7 +174,7 @@ pub(crate) mod testing {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
 
-    pub fn jwt(claims: serde_json::Value) -> String {
+    pub(crate) fn jwt(claims: serde_json::Value) -> String {
         let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"RS256","kid":"test"}"#);
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         format!("{header}.{payload}.c2lnbmF0dXJl")

@@ -14,34 +14,34 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 /// RFC 8305 §5: the recommended "Connection Attempt Delay".
-pub const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// `host` without brackets (`[::1]` → `::1`).
-pub fn bare_host(host: &str) -> &str {
+pub(crate) fn bare_host(host: &str) -> &str {
     host.strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host)
 }
 
 /// True when `host` is an IP literal (no DNS needed).
-pub fn is_ip_literal(host: &str) -> bool {
+pub(crate) fn is_ip_literal(host: &str) -> bool {
     bare_host(host).parse::<IpAddr>().is_ok()
 }
 
 /// The addresses of a host, and what the family that gave none said.
 #[derive(Debug, Clone, Default)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// Interleaved, IPv6 first (RFC 8305 §4).
-    pub addrs: Vec<SocketAddr>,
+    pub(crate) addrs: Vec<SocketAddr>,
     /// Why A gave no address, when it did not.
-    pub v4_error: Option<DnsError>,
+    pub(crate) v4_error: Option<DnsError>,
     /// Why AAAA gave no address, when it did not.
-    pub v6_error: Option<DnsError>,
+    pub(crate) v6_error: Option<DnsError>,
 }
 
 impl Resolved {
     /// The resolve stage's detail: `AAAA ::1; A 127.0.0.1` or `A: no records`.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut parts = Vec::new();
         for (rtype, v6, error) in [("AAAA", true, &self.v6_error), ("A", false, &self.v4_error)] {
             let ips: Vec<String> = self
@@ -94,7 +94,7 @@ fn worse(a: DnsError, b: DnsError) -> DnsError {
 
 /// Resolves `host:port`: IP literals directly, `localhost` to loopback
 /// (RFC 6761 §6.3), anything else through `dns`, A and AAAA concurrently.
-pub async fn resolve(
+pub(crate) async fn resolve(
     dns: &dyn Dns,
     host: &str,
     port: u16,
@@ -217,21 +217,24 @@ fn detail(
 }
 
 /// A connection and the connect stage's detail.
-pub struct Connected {
-    pub stream: TcpStream,
-    pub addr: SocketAddr,
-    pub detail: String,
+pub(crate) struct Connected {
+    pub(crate) stream: TcpStream,
+    pub(crate) addr: SocketAddr,
+    pub(crate) detail: String,
 }
 
 /// A failed connect: the error, the last address tried and the stage detail.
-pub struct ConnectFailed {
-    pub error: ProbeError,
-    pub addr: Option<SocketAddr>,
-    pub detail: String,
+pub(crate) struct ConnectFailed {
+    pub(crate) error: ProbeError,
+    pub(crate) addr: Option<SocketAddr>,
+    pub(crate) detail: String,
 }
 
 /// Races connections to `resolved.addrs` (RFC 8305 §5), all within `deadline`.
-pub async fn connect(resolved: &Resolved, deadline: Duration) -> Result<Connected, ConnectFailed> {
+pub(crate) async fn connect(
+    resolved: &Resolved,
+    deadline: Duration,
+) -> Result<Connected, ConnectFailed> {
     let addrs = &resolved.addrs;
     if addrs.is_empty() {
         return Err(ConnectFailed {

@@ -8,8 +8,8 @@
 mod connect;
 mod session;
 
-pub use connect::is_ip_literal;
-pub use session::{probe, probe_at};
+pub(crate) use connect::is_ip_literal;
+pub(crate) use session::{probe, probe_at};
 
 use crate::endpoint::Endpoint;
 use crate::net::tls::{TlsInfo, TrustAnchors};
@@ -22,36 +22,36 @@ use std::time::Duration;
 
 /// What to do there.
 #[derive(Debug, Clone)]
-pub struct ProbeOptions {
-    pub user: Option<String>,
-    pub credential: Option<Credential>,
+pub(crate) struct ProbeOptions {
+    pub(crate) user: Option<String>,
+    pub(crate) credential: Option<Credential>,
     /// `None` = choose from the server's list (`--mechanism auto`).
-    pub mechanism: Option<Mechanism>,
-    pub anchors: TrustAnchors,
+    pub(crate) mechanism: Option<Mechanism>,
+    pub(crate) anchors: TrustAnchors,
     /// Deadline of each stage.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Deadline of the AUTH stage (servers delay failures on purpose).
-    pub auth_timeout: Duration,
+    pub(crate) auth_timeout: Duration,
     /// The name sent with EHLO.
-    pub ehlo_name: String,
+    pub(crate) ehlo_name: String,
     /// How host names are resolved (`--dns-server`, else the system's).
-    pub dns: std::sync::Arc<dyn crate::net::dns::Dns>,
+    pub(crate) dns: std::sync::Arc<dyn crate::net::dns::Dns>,
 }
 
 /// One stage's result for the report.
 #[derive(Debug, Clone)]
-pub struct StageRecord {
-    pub stage: Stage,
-    pub ok: bool,
-    pub ms: u64,
+pub(crate) struct StageRecord {
+    pub(crate) stage: Stage,
+    pub(crate) ok: bool,
+    pub(crate) ms: u64,
     /// The same duration in microseconds (for batch statistics; JSON shows `ms`).
-    pub us: u64,
-    pub detail: Option<String>,
+    pub(crate) us: u64,
+    pub(crate) detail: Option<String>,
 }
 
 /// How the session ended.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// AUTH succeeded with this mechanism.
     Authenticated { mechanism: Mechanism },
     /// Everything up to AUTH worked; no secret was given.
@@ -66,7 +66,7 @@ pub enum Outcome {
 
 /// Why smtp-doctor stopped without trying further.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// `--tls starttls`, but no STARTTLS in EHLO (or only HELO worked).
     StartTlsNotOffered { helo_only: bool },
     /// `--tls none`, STARTTLS offered, AUTH only after it.
@@ -84,29 +84,29 @@ pub enum Stop {
 
 /// Everything a probe saw.
 #[derive(Debug, Clone)]
-pub struct ProbeReport {
-    pub endpoint: Endpoint,
+pub(crate) struct ProbeReport {
+    pub(crate) endpoint: Endpoint,
     /// The address that was used (or the last one tried).
-    pub address: Option<String>,
-    pub stages: Vec<StageRecord>,
+    pub(crate) address: Option<String>,
+    pub(crate) stages: Vec<StageRecord>,
     /// Capabilities from the last EHLO (after TLS when TLS was used).
-    pub capabilities: Option<Capabilities>,
-    pub tls: Option<TlsInfo>,
-    pub transcript: Vec<String>,
-    pub outcome: Outcome,
+    pub(crate) capabilities: Option<Capabilities>,
+    pub(crate) tls: Option<TlsInfo>,
+    pub(crate) transcript: Vec<String>,
+    pub(crate) outcome: Outcome,
     /// The mechanism AUTH was attempted with, if any.
-    pub mechanism: Option<Mechanism>,
+    pub(crate) mechanism: Option<Mechanism>,
     /// AUTH happened without TLS.
-    pub cleartext_auth: bool,
+    pub(crate) cleartext_auth: bool,
     /// While the greeting was late, the port answered a TLS ClientHello on a
     /// second connection (the greeting race, `session::TLS_RACE_DELAY`).
-    pub implicit_tls_detected: bool,
+    pub(crate) implicit_tls_detected: bool,
     /// The greeting race asked for TLS on a second connection and got no TLS
     /// answer: the port is not an implicit-TLS port waiting for us.
-    pub tls_race_unanswered: bool,
+    pub(crate) tls_race_unanswered: bool,
     /// The user name AUTH was attempted with (not secret).
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// Every address the host resolved to, in the order tried (`address` is
     /// the one used); with `check --all-addresses`, the one address probed.
-    pub addresses: Vec<String>,
+    pub(crate) addresses: Vec<String>,
 }

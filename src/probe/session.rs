@@ -39,14 +39,14 @@ struct Session<'a> {
 }
 
 /// Runs one check against `endpoint`. Never panics on server input; always returns.
-pub async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
+pub(crate) async fn probe(endpoint: &Endpoint, opts: &ProbeOptions) -> ProbeReport {
     probe_at(endpoint, None, opts).await
 }
 
 /// Like [`probe`], but connects to `address` (its IP; the port is the
 /// endpoint's) instead of resolving the host name, which still names the
 /// server for TLS (SNI, certificate check): `check --all-addresses`.
-pub async fn probe_at(
+pub(crate) async fn probe_at(
     endpoint: &Endpoint,
     address: Option<SocketAddr>,
     opts: &ProbeOptions,
@@ -599,7 +599,7 @@ impl Session<'_> {
 /// milliseconds; Postfix postscreen's greet pause (6 s by default) and
 /// tarpits are longer, which is why the first connection keeps waiting and
 /// only a TLS answer on the second one ends the wait early.
-pub const TLS_RACE_DELAY: Duration = Duration::from_secs(1);
+pub(crate) const TLS_RACE_DELAY: Duration = Duration::from_secs(1);
 
 /// What ended the greeting wait.
 enum Raced {

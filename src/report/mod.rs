@@ -17,36 +17,36 @@ pub const JSON_VERSION: u32 = 1;
 /// One probed endpoint: where it came from, what the probe saw, and what
 /// that adds up to on its own.
 #[derive(Debug, Clone)]
-pub struct EndpointResult {
+pub(crate) struct EndpointResult {
     /// The candidate probed (endpoint, discovery source and detail).
-    pub candidate: Candidate,
+    pub(crate) candidate: Candidate,
     /// What the probe observed.
-    pub probe: ProbeReport,
+    pub(crate) probe: ProbeReport,
     /// This endpoint's own diagnoses (without discovery's warnings).
-    pub diagnoses: Vec<Diagnosis>,
+    pub(crate) diagnoses: Vec<Diagnosis>,
     /// This endpoint's own verdict.
-    pub category: Category,
+    pub(crate) category: Category,
 }
 
 /// Another port or TLS mode on the same host, probed without the secret
 /// after a failure it may avoid (`check::suggest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suggestion {
-    pub endpoint: Endpoint,
+pub(crate) struct Suggestion {
+    pub(crate) endpoint: Endpoint,
     /// A greeting, TLS as named and AUTH offered (checked without the secret).
-    pub verified: bool,
+    pub(crate) verified: bool,
     /// What was seen there, in a sentence.
-    pub why: String,
+    pub(crate) why: String,
     /// The relay/MX port (25): a note, not a setting for logins.
-    pub relay: bool,
+    pub(crate) relay: bool,
     /// The `smtp-doctor check` command line for this endpoint (set by the
     /// command-line driver, which knows the flags).
-    pub command: Option<String>,
+    pub(crate) command: Option<String>,
 }
 
 impl Suggestion {
     /// The words mail clients use: "Port 465, SSL/TLS".
-    pub fn client_settings(&self) -> String {
+    pub(crate) fn client_settings(&self) -> String {
         let mode = match self.endpoint.tls {
             TlsMode::Implicit => "SSL/TLS",
             TlsMode::StartTls => "STARTTLS",
@@ -58,18 +58,18 @@ impl Suggestion {
 
 /// Who is being checked.
 #[derive(Debug, Clone, Default)]
-pub struct Target {
-    pub address: Option<String>,
-    pub user: Option<String>,
+pub(crate) struct Target {
+    pub(crate) address: Option<String>,
+    pub(crate) user: Option<String>,
 }
 
 /// One command's result: `check` fills `endpoints`, `explain` does not.
 #[derive(Debug, Clone)]
 pub struct Report {
-    pub target: Option<Target>,
-    pub endpoints: Option<Vec<EndpointResult>>,
+    pub(crate) target: Option<Target>,
+    pub(crate) endpoints: Option<Vec<EndpointResult>>,
     /// What discovery found (`check` without `--host`).
-    pub discovery: Option<Discovery>,
+    pub(crate) discovery: Option<Discovery>,
     pub diagnoses: Vec<Diagnosis>,
     pub category: Category,
     /// Include transcripts.
@@ -77,11 +77,11 @@ pub struct Report {
     /// Other ports or TLS modes on the same host, probed without the secret;
     /// `None` when none were probed (no failure they avoid, `--no-suggest`,
     /// batch, monitoring output).
-    pub suggested_settings: Option<Vec<Suggestion>>,
+    pub(crate) suggested_settings: Option<Vec<Suggestion>>,
     /// `check --all-addresses`: the best endpoint probed again at each other
     /// address its host resolved to, without the secret. Kept apart from
     /// `endpoints`, so that a login-less probe never becomes the best endpoint.
-    pub other_addresses: Vec<EndpointResult>,
+    pub(crate) other_addresses: Vec<EndpointResult>,
 }
 
 impl Report {
@@ -92,12 +92,12 @@ impl Report {
     /// The endpoint the verdict is based on: the probed endpoint closest to a
     /// working login ([`closeness`]), the earlier one on a tie. `check` with
     /// several candidates (discovery, `--all`) probes more than one.
-    pub fn best_endpoint(&self) -> Option<&EndpointResult> {
+    pub(crate) fn best_endpoint(&self) -> Option<&EndpointResult> {
         best(self.endpoints.as_deref()?)
     }
 
     /// What the probe of [`Report::best_endpoint`] observed.
-    pub fn best_probe(&self) -> Option<&ProbeReport> {
+    pub(crate) fn best_probe(&self) -> Option<&ProbeReport> {
         self.best_endpoint().map(|r| &r.probe)
     }
 
@@ -113,7 +113,7 @@ impl Report {
 }
 
 /// The endpoint closest to a working login, the earlier one on a tie.
-pub fn best(endpoints: &[EndpointResult]) -> Option<&EndpointResult> {
+pub(crate) fn best(endpoints: &[EndpointResult]) -> Option<&EndpointResult> {
     endpoints
         .iter()
         .enumerate()
@@ -125,7 +125,7 @@ pub fn best(endpoints: &[EndpointResult]) -> Option<&EndpointResult> {
 /// Authenticated (or healthy up to AUTH), then the server judged the
 /// credentials, then an account/server policy, then "try later", then TLS,
 /// then a broken dialogue, then unreachable. Ties go to the earlier candidate.
-pub fn closeness(category: Category) -> u8 {
+pub(crate) fn closeness(category: Category) -> u8 {
     match category.exit_status() {
         ExitStatus::Healthy => 0,
         ExitStatus::Credentials => 1,

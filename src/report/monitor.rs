@@ -109,7 +109,7 @@ pub fn label(report: &Report) -> String {
 }
 
 /// `host:port`, with brackets around an IPv6 literal.
-pub fn host_port(p: &ProbeReport) -> String {
+pub(crate) fn host_port(p: &ProbeReport) -> String {
     if p.endpoint.host.contains(':') {
         format!("[{}]:{}", p.endpoint.host, p.endpoint.port)
     } else {

@@ -19,15 +19,15 @@ use std::time::Duration;
 use toml::Spanned;
 
 /// The default `listen`: loopback only, so a fresh install is no open service.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9725";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:9725";
 /// The default `min_interval` between two real logins of one account.
-pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(300);
 /// The default `header_timeout`: the whole request head within 10 s.
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default `body_timeout`: a pasted text (at most 1 MiB) within 30 s.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default `max_concurrent_checks` across accounts.
-pub const DEFAULT_MAX_CONCURRENT: usize = 4;
+pub(crate) const DEFAULT_MAX_CONCURRENT: usize = 4;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,11 +62,11 @@ struct RawAccount {
 }
 
 /// One configured account: what to check, with which secret, how often.
-pub struct Account {
-    pub name: String,
-    pub check: CheckConfig,
-    pub credential: Credential,
-    pub min_interval: Duration,
+pub(crate) struct Account {
+    pub(crate) name: String,
+    pub(crate) check: CheckConfig,
+    pub(crate) credential: Credential,
+    pub(crate) min_interval: Duration,
 }
 
 impl std::fmt::Debug for Account {
@@ -83,14 +83,14 @@ impl std::fmt::Debug for Account {
 
 /// The whole file, resolved.
 #[derive(Debug)]
-pub struct ServeConfig {
-    pub listen: SocketAddr,
-    pub max_concurrent_checks: usize,
+pub(crate) struct ServeConfig {
+    pub(crate) listen: SocketAddr,
+    pub(crate) max_concurrent_checks: usize,
     /// A client must send its request headers within this time (slowloris).
-    pub header_timeout: Duration,
+    pub(crate) header_timeout: Duration,
     /// … and a request body within this time.
-    pub body_timeout: Duration,
-    pub accounts: BTreeMap<String, Account>,
+    pub(crate) body_timeout: Duration,
+    pub(crate) accounts: BTreeMap<String, Account>,
 }
 
 /// `path:line: message`, the form editors and CI logs link to.
@@ -135,7 +135,7 @@ impl At<'_> {
 }
 
 /// `"5m"`, `"30s"`, `"1h"`, `"500ms"`, `"1m30s"`: a positive duration.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("{text:?} is not a duration (write e.g. \"30s\", \"5m\", \"1h\")");
     let mut total = Duration::ZERO;
     let mut rest = text.trim();
@@ -169,7 +169,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Reads and resolves the config file at `path`.
-pub fn load(path: &Path) -> Result<ServeConfig, Error> {
+pub(crate) fn load(path: &Path) -> Result<ServeConfig, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         what: "config file",
         path: path.display().to_string(),
@@ -179,7 +179,7 @@ pub fn load(path: &Path) -> Result<ServeConfig, Error> {
 }
 
 /// Resolves the config `text` read from `path` (named in every error).
-pub fn parse(path: &Path, text: &str) -> Result<ServeConfig, Error> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<ServeConfig, Error> {
     let at = At { path, text };
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let message = e.message().to_string();

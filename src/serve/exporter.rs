@@ -28,15 +28,15 @@ use tokio::sync::Semaphore;
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 /// One finished check, as scrapes see it.
-pub struct Cached {
-    pub report: Report,
-    pub elapsed: Duration,
+pub(crate) struct Cached {
+    pub(crate) report: Report,
+    pub(crate) elapsed: Duration,
     /// When the check finished.
-    pub at: Instant,
+    pub(crate) at: Instant,
     /// No real check of this account before this instant.
-    pub next_check: Instant,
+    pub(crate) next_check: Instant,
     /// True when no login was tried: the host was backed off.
-    pub skipped: bool,
+    pub(crate) skipped: bool,
 }
 
 /// One configured account and its cache.
@@ -52,28 +52,28 @@ struct AccountState {
 
 /// Counters about the exporter itself (`GET /metrics`).
 #[derive(Default)]
-pub struct Stats {
-    pub scrapes: AtomicU64,
-    pub checks: AtomicU64,
-    pub check_failures: AtomicU64,
-    pub cache_hits: AtomicU64,
-    pub backed_off: AtomicU64,
-    pub unknown_targets: AtomicU64,
-    pub explains: AtomicU64,
-    pub http_errors: AtomicU64,
-    pub in_flight: AtomicU64,
+pub(crate) struct Stats {
+    pub(crate) scrapes: AtomicU64,
+    pub(crate) checks: AtomicU64,
+    pub(crate) check_failures: AtomicU64,
+    pub(crate) cache_hits: AtomicU64,
+    pub(crate) backed_off: AtomicU64,
+    pub(crate) unknown_targets: AtomicU64,
+    pub(crate) explains: AtomicU64,
+    pub(crate) http_errors: AtomicU64,
+    pub(crate) in_flight: AtomicU64,
 }
 
 /// All accounts, the concurrency bound and the per-host back-offs.
-pub struct Exporter {
+pub(crate) struct Exporter {
     accounts: BTreeMap<String, Arc<AccountState>>,
     permits: Semaphore,
     /// Endpoint (host:port) → no login there before this instant. Internal
     /// only: a host name is never a label.
     hosts: Mutex<HashMap<String, Instant>>,
-    pub stats: Stats,
-    pub header_timeout: Duration,
-    pub body_timeout: Duration,
+    pub(crate) stats: Stats,
+    pub(crate) header_timeout: Duration,
+    pub(crate) body_timeout: Duration,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -83,7 +83,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Exporter {
     /// Plans every account now (trust anchors read, addresses checked), so a
     /// broken config fails at start, not at the first scrape.
-    pub fn new(config: ServeConfig) -> Result<Exporter, Error> {
+    pub(crate) fn new(config: ServeConfig) -> Result<Exporter, Error> {
         let mut accounts = BTreeMap::new();
         for (name, account) in config.accounts {
             let plan = plan_check(&account.check)?;
@@ -115,17 +115,17 @@ impl Exporter {
         })
     }
 
-    pub fn has(&self, target: &str) -> bool {
+    pub(crate) fn has(&self, target: &str) -> bool {
         self.accounts.contains_key(target)
     }
 
-    pub fn account_count(&self) -> usize {
+    pub(crate) fn account_count(&self) -> usize {
         self.accounts.len()
     }
 
     /// The result for `target` (a configured account): cached while fresh,
     /// else one real check. `None` for an unknown target (nothing probed).
-    pub async fn probe(self: &Arc<Self>, target: &str) -> Option<Arc<Cached>> {
+    pub(crate) async fn probe(self: &Arc<Self>, target: &str) -> Option<Arc<Cached>> {
         let state = self.accounts.get(target)?.clone();
         self.stats.scrapes.fetch_add(1, Ordering::Relaxed);
         let me = self.clone();
@@ -295,7 +295,7 @@ fn unix_seconds(rfc3339: &str) -> Option<i64> {
 /// The Prometheus text exposition of one account's (possibly cached) result.
 /// Every label value comes from a fixed vocabulary (stage, category,
 /// diagnosis id, mechanism): never a host, an address, a secret or a token.
-pub fn probe_metrics(c: &Cached, now: Instant) -> String {
+pub(crate) fn probe_metrics(c: &Cached, now: Instant) -> String {
     let r = &c.report;
     let mut out = String::new();
     family(
@@ -405,7 +405,7 @@ pub fn probe_metrics(c: &Cached, now: Instant) -> String {
 }
 
 /// `GET /metrics`: counters about the exporter itself.
-pub fn self_metrics(e: &Exporter, started: SystemTime) -> String {
+pub(crate) fn self_metrics(e: &Exporter, started: SystemTime) -> String {
     let s = &e.stats;
     let mut out = String::new();
     let counters: [(&str, &AtomicU64, &str); 8] = [

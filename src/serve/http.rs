@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 /// The largest request body accepted (`POST /explain`).
-pub const MAX_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// Connections open at once; more wait in the kernel's accept queue.
 const MAX_CONNECTIONS: usize = 256;
 /// How long shutdown waits for requests under way (a check can take 30 s).
@@ -182,7 +182,7 @@ fn writeln_header(
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets requests under way finish.
-pub async fn serve(
+pub(crate) async fn serve(
     listen: SocketAddr,
     exporter: Exporter,
     explain: ExplainFn,

@@ -7,8 +7,8 @@
 //! deadlines and body caps. Below the face: the command line
 //! (`commands/serve.rs`) hands over a resolved [`Options`].
 
-pub mod config;
-pub mod exporter;
+pub(crate) mod config;
+pub(crate) mod exporter;
 mod http;
 
 use crate::error::Error;
@@ -19,20 +19,20 @@ use std::path::PathBuf;
 
 /// Classifies pasted text into a report: `explain`'s engine, handed in by
 /// the command line (the exporter sits below `commands/`).
-pub type ExplainFn = fn(&[u8]) -> Report;
+pub(crate) type ExplainFn = fn(&[u8]) -> Report;
 
 /// What `serve` is asked to do.
-pub struct Options {
-    pub config: PathBuf,
+pub(crate) struct Options {
+    pub(crate) config: PathBuf,
     /// `--listen`, over the file's `listen`.
-    pub listen: Option<SocketAddr>,
+    pub(crate) listen: Option<SocketAddr>,
     /// `--check-config`: validate (secrets loaded, accounts planned) and exit.
-    pub check_only: bool,
-    pub explain: ExplainFn,
+    pub(crate) check_only: bool,
+    pub(crate) explain: ExplainFn,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C; exit 2 for a config error.
-pub fn run(options: Options) -> Result<ExitStatus, Error> {
+pub(crate) fn run(options: Options) -> Result<ExitStatus, Error> {
     let mut config = config::load(&options.config)?;
     if let Some(listen) = options.listen {
         config.listen = listen;
