@@ -54,6 +54,7 @@ macro_rules! check_examples {
   smtp-doctor check alice@example.com --host mail.example.com --port 465 --password-file ~/.smtp-pass
   printf %s \"$TOKEN\" | smtp-doctor check bob@outlook.com --mechanism XOAUTH2 --token-stdin --format json
   smtp-doctor check alice@contoso.com --oauth microsoft --client-id 11111111-2222-3333-4444-555555555555
+  smtp-doctor check alice@gmail.com --oauth google --client-id ID.apps.googleusercontent.com --client-secret-file google-secret.txt
   smtp-doctor check --batch accounts.csv --jobs 8 --per-host 2 --format json
   smtp-doctor check canary@example.com --password-file wrong.txt --expect wrong-credentials
   smtp-doctor check alice@example.com --password-file pw.txt --format nagios --cert-warn 21 --cert-crit 7
@@ -184,8 +185,24 @@ pub struct ManArgs {
 /// `--oauth`: whose identity platform signs in for `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OAuthProvider {
-    /// Microsoft identity platform (Entra ID; Exchange Online and Outlook.com), device-code flow.
+    /// Microsoft identity platform (Entra ID; Exchange Online and Outlook.com): scope SMTP.Send + offline_access.
     Microsoft,
+    /// Google (Gmail, Workspace): scope https://mail.google.com/.
+    Google,
+    /// Another identity platform: give --auth-url, --token-url and --scope.
+    Custom,
+}
+
+/// `--oauth-flow`: how to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OAuthFlowArg {
+    /// The browser flow; when no browser can be opened here, Microsoft falls
+    /// back to the device-code flow (and says so), others print the URL.
+    Auto,
+    /// Authorization code + PKCE: a browser on this machine, redirected to 127.0.0.1.
+    Browser,
+    /// Device code (Microsoft only): open a URL on any device and type a code.
+    Device,
 }
 
 #[derive(Debug, Args)]
@@ -341,8 +358,9 @@ pub struct CheckArgs {
     /// Read an OAuth access token from standard input.
     #[arg(long, conflicts_with = "password_stdin")]
     pub token_stdin: bool,
-    /// Sign in with OAuth first (device-code flow: open a URL, type a code) and log in with XOAUTH2.
-    /// Without --host, Microsoft 365 addresses are checked at smtp.office365.com.
+    /// Sign in with OAuth first (in the browser: authorization code + PKCE, redirected to
+    /// 127.0.0.1) and log in with XOAUTH2; the token is never shown. Without --host,
+    /// Microsoft 365 addresses are checked at smtp.office365.com.
     #[arg(
         long,
         value_enum,
@@ -360,6 +378,34 @@ pub struct CheckArgs {
     /// Identity platform base URL (--oauth) [default: https://login.microsoftonline.com]; http:// only for loopback.
     #[arg(long, value_name = "URL", requires = "oauth")]
     pub authority: Option<String>,
+    /// How to sign in (--oauth): auto opens a browser, or, when none can be opened here
+    /// (no DISPLAY, WAYLAND_DISPLAY or BROWSER), uses Microsoft's device-code flow and says so.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FLOW",
+        default_value = "auto",
+        requires = "oauth"
+    )]
+    pub oauth_flow: OAuthFlowArg,
+    /// Print the sign-in URL instead of opening a browser (--oauth; the browser flow).
+    #[arg(long, requires = "oauth")]
+    pub no_browser: bool,
+    /// Authorization endpoint (--oauth custom, or to override google's); http:// only for loopback.
+    #[arg(long, value_name = "URL", requires = "oauth")]
+    pub auth_url: Option<String>,
+    /// Token endpoint (--oauth custom, or to override google's); http:// only for loopback.
+    #[arg(long, value_name = "URL", requires = "oauth")]
+    pub token_url: Option<String>,
+    /// Scope to request (--oauth custom) [default: the provider's SMTP scope].
+    #[arg(long, value_name = "SCOPE", requires = "oauth")]
+    pub scope: Option<String>,
+    /// File holding the OAuth client's secret, for Google "Desktop app" clients (--oauth).
+    #[arg(long, value_name = "PATH", requires = "oauth")]
+    pub client_secret_file: Option<PathBuf>,
+    /// How long to wait for the browser to come back (--oauth) [default: 300].
+    #[arg(long, value_name = "SECONDS", requires = "oauth", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sign_in_timeout: Option<u64>,
     /// Name to send with EHLO [default: localhost].
     #[arg(long, value_name = "NAME", default_value = "localhost")]
     pub ehlo_name: String,
@@ -489,7 +535,9 @@ mod tests {
                 assert!(
                     !(id.contains("password") || id.contains("token"))
                         || id.ends_with("_file")
-                        || id.ends_with("_stdin"),
+                        || id.ends_with("_stdin")
+                        // --token-url names the OAuth token endpoint.
+                        || id.ends_with("_url"),
                     "{id} would take a secret on the command line"
                 );
             }

@@ -16,6 +16,10 @@ use std::time::Duration;
 pub(crate) enum OAuthProvider {
     /// Microsoft identity platform (Exchange Online, Outlook.com).
     Microsoft,
+    /// Google (Gmail, Workspace).
+    Google,
+    /// Another identity platform, by its endpoints.
+    Custom,
 }
 
 /// One check's settings.

@@ -14,7 +14,7 @@ use crate::discovery::{Candidate, Discovery, Source};
 use crate::endpoint::{Endpoint, TlsMode};
 use crate::error::Error;
 use crate::exit::ExitStatus;
-use crate::oauth::{device, lint};
+use crate::oauth::{authcode, device, lint};
 use crate::render::{json, nagios, text};
 use crate::report::Report;
 use crate::secret::Credential;
@@ -45,6 +45,8 @@ pub(crate) fn config(args: &CheckArgs) -> CheckConfig {
         },
         oauth: args.oauth.map(|p| match p {
             cli::OAuthProvider::Microsoft => OAuthProvider::Microsoft,
+            cli::OAuthProvider::Google => OAuthProvider::Google,
+            cli::OAuthProvider::Custom => OAuthProvider::Custom,
         }),
         cafile: args.cafile.clone(),
         timeout: args.timeout.map(Duration::from_secs_f64),
@@ -167,21 +169,19 @@ pub(crate) fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error
     let plan = plan_check(&config)?;
     let anchors = trust_anchors(&config)?;
     let flow = match (config.oauth, &args.client_id) {
-        (Some(OAuthProvider::Microsoft), Some(client_id)) if !config.dry_run => {
+        (Some(provider), Some(client_id)) if !config.dry_run && !args.no_auth => {
             if plan.target.user.is_none() {
                 return Err(Error::usage_hint(
                     "--oauth needs the user name the token is for",
                     "pass the ADDRESS or --user",
                 ));
             }
-            Some(
-                device::FlowConfig::new(
-                    args.authority.as_deref(),
-                    args.tenant.as_deref(),
-                    client_id,
-                )
-                .map_err(Error::usage)?,
-            )
+            Some(sign_in_plan(
+                args,
+                provider,
+                client_id,
+                plan.target.user.as_deref(),
+            )?)
         }
         _ => None,
     };
@@ -325,6 +325,15 @@ fn suggest_base(args: &CheckArgs) -> Vec<String> {
     flag("--client-id", args.client_id.clone());
     flag("--tenant", args.tenant.clone());
     flag("--authority", args.authority.clone());
+    flag("--auth-url", args.auth_url.clone());
+    flag("--token-url", args.token_url.clone());
+    flag("--scope", args.scope.clone());
+    flag(
+        "--client-secret-file",
+        args.client_secret_file
+            .as_ref()
+            .map(|p| p.display().to_string()),
+    );
     flag("--timeout", args.timeout.map(|t| t.to_string()));
     flag("--dns-server", args.dns_server.map(|a| a.to_string()));
     flag(
@@ -340,22 +349,217 @@ fn suggest_base(args: &CheckArgs) -> Vec<String> {
     words
 }
 
-/// Runs the device-code flow, talking to the user on stderr (stdout is the report).
-fn sign_in(
-    flow: &device::FlowConfig,
-) -> Result<crate::secret::Secret, Box<crate::diagnose::Diagnosis>> {
-    let mut prompt = |p: &device::Prompt| {
-        eprintln!(
-            "To sign in, open {} in a browser and enter the code {} (it expires in {} min).",
-            p.verification_uri,
-            p.user_code,
-            p.expires_in.div_ceil(60)
-        );
-        eprintln!(
-            "Waiting for the sign-in; the token is used for this check only and never stored…"
-        );
+/// How this run signs in (`--oauth`, `--oauth-flow`).
+enum SignIn {
+    Device(device::FlowConfig),
+    Browser {
+        cfg: Box<authcode::AuthCodeConfig>,
+        /// Open a browser (else only print the URL).
+        open: bool,
+    },
+}
+
+/// Whether a browser can be opened on this machine: `$BROWSER`, a
+/// graphical session on Unix (DISPLAY, WAYLAND_DISPLAY), always on macOS
+/// and Windows. A terminal over SSH has none of these.
+fn browser_available() -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    set("BROWSER")
+        || cfg!(any(target_os = "macos", windows))
+        || set("DISPLAY")
+        || set("WAYLAND_DISPLAY")
+}
+
+/// Starts the browser on `url`; the reason when it cannot.
+fn open_browser(url: &str) -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    let mut cmd = match std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+    {
+        // $BROWSER: a command, or a ':'-separated list (the first is used);
+        // `%s` stands for the URL, else the URL is the last argument.
+        Some(b) => {
+            let first = b.split(':').next().unwrap_or("").to_string();
+            let mut words = first.split_whitespace().map(str::to_string);
+            let program = words.next().ok_or("BROWSER is empty")?;
+            let mut args: Vec<String> = words.collect();
+            if args.iter().any(|a| a.contains("%s")) {
+                args = args.iter().map(|a| a.replace("%s", url)).collect();
+            } else {
+                args.push(url.to_string());
+            }
+            let mut c = Command::new(program);
+            c.args(args);
+            c
+        }
+        None if cfg!(target_os = "macos") => {
+            let mut c = Command::new("open");
+            c.arg(url);
+            c
+        }
+        None if cfg!(windows) => {
+            let mut c = Command::new("rundll32");
+            c.args(["url.dll,FileProtocolHandler", url]);
+            c
+        }
+        None => {
+            let mut c = Command::new("xdg-open");
+            c.arg(url);
+            c
+        }
     };
-    let token = device::sign_in(flow, &mut device::RealPacer, &mut prompt)?;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{:?}: {e}", cmd.get_program()))?;
+    // Reaped in the background: xdg-open returns at once, a browser may not.
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = child.wait();
+    });
+    Ok(())
+}
+
+fn sign_in_plan(
+    args: &CheckArgs,
+    provider: OAuthProvider,
+    client_id: &str,
+    user: Option<&str>,
+) -> Result<SignIn, Error> {
+    use cli::OAuthFlowArg as F;
+    if provider != OAuthProvider::Microsoft && (args.tenant.is_some() || args.authority.is_some()) {
+        return Err(Error::usage_hint(
+            "--tenant and --authority are for --oauth microsoft",
+            "give --auth-url and --token-url for other identity platforms",
+        ));
+    }
+    let device = || {
+        device::FlowConfig::new(args.authority.as_deref(), args.tenant.as_deref(), client_id)
+            .map_err(Error::usage)
+    };
+    let flow = match args.oauth_flow {
+        F::Device if provider != OAuthProvider::Microsoft => {
+            return Err(Error::usage_hint(
+                "--oauth-flow device is Microsoft's only (Google has no device flow for the Gmail scope)",
+                "use --oauth-flow browser (add --no-browser to print the URL)",
+            ))
+        }
+        F::Device => return Ok(SignIn::Device(device()?)),
+        F::Auto
+            if !args.no_browser
+                && !browser_available()
+                && provider == OAuthProvider::Microsoft =>
+        {
+            eprintln!(
+                "note: no browser can be opened here (no DISPLAY, WAYLAND_DISPLAY or BROWSER), so smtp-doctor \
+                 signs in with the device-code flow instead (--oauth-flow browser --no-browser prints the browser \
+                 flow's URL; it must be opened on this machine)."
+            );
+            return Ok(SignIn::Device(device()?));
+        }
+        F::Auto | F::Browser => !args.no_browser,
+    };
+    let mut cfg = match provider {
+        OAuthProvider::Microsoft => {
+            if args.auth_url.is_some() || args.token_url.is_some() {
+                return Err(Error::usage_hint(
+                    "--auth-url and --token-url are for --oauth google or custom",
+                    "for Microsoft give --authority and --tenant",
+                ));
+            }
+            let mut cfg = authcode::AuthCodeConfig::microsoft(
+                args.authority.as_deref(),
+                args.tenant.as_deref(),
+                client_id,
+            )
+            .map_err(Error::usage)?;
+            if let Some(scope) = &args.scope {
+                cfg.scope = scope.clone();
+            }
+            cfg
+        }
+        OAuthProvider::Google | OAuthProvider::Custom => authcode::AuthCodeConfig::endpoints(
+            if provider == OAuthProvider::Google {
+                authcode::Profile::Google
+            } else {
+                authcode::Profile::Custom
+            },
+            args.auth_url.as_deref(),
+            args.token_url.as_deref(),
+            args.scope.as_deref(),
+            client_id,
+        )
+        .map_err(Error::usage)?,
+    };
+    if let Some(path) = &args.client_secret_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
+        let secret = text.trim();
+        if secret.is_empty() {
+            return Err(Error::usage(format!(
+                "--client-secret-file {} is empty",
+                path.display()
+            )));
+        }
+        cfg.client_secret = Some(crate::secret::Secret::new(secret.to_string()));
+    }
+    cfg.login_hint = user.map(str::to_string);
+    if let Some(secs) = args.sign_in_timeout {
+        cfg.wait = Duration::from_secs(secs);
+    }
+    Ok(SignIn::Browser {
+        cfg: Box::new(cfg),
+        open: flow,
+    })
+}
+
+/// Runs the sign-in, talking to the user on stderr (stdout is the report).
+fn sign_in(flow: &SignIn) -> Result<crate::secret::Secret, Box<crate::diagnose::Diagnosis>> {
+    let token = match flow {
+        SignIn::Device(flow) => {
+            let mut prompt = |p: &device::Prompt| {
+                eprintln!(
+                    "To sign in, open {} in a browser and enter the code {} (it expires in {} min).",
+                    p.verification_uri,
+                    p.user_code,
+                    p.expires_in.div_ceil(60)
+                );
+                eprintln!(
+                    "Waiting for the sign-in; the token is used for this check only and never stored…"
+                );
+            };
+            device::sign_in(flow, &mut device::RealPacer, &mut prompt)?
+        }
+        SignIn::Browser { cfg, open } => {
+            let mut prompt = |p: &authcode::Prompt| {
+                let opened = if *open {
+                    match open_browser(&p.url) {
+                        Ok(()) => true,
+                        Err(why) => {
+                            eprintln!("note: could not start a browser ({why}).");
+                            false
+                        }
+                    }
+                } else {
+                    false
+                };
+                eprintln!(
+                    "{} this address in a browser on this machine to sign in:\n  {}",
+                    if opened { "Opened" } else { "Open" },
+                    p.url
+                );
+                eprintln!(
+                    "Waiting up to {} s for the browser to come back to {}; the token is used for this check only and never shown…",
+                    p.wait.as_secs(),
+                    p.redirect_uri
+                );
+            };
+            authcode::sign_in(cfg, &mut prompt)?.access_token
+        }
+    };
     eprintln!("Signed in; checking the SMTP login with XOAUTH2.");
     Ok(token)
 }

@@ -265,6 +265,8 @@ fn run_check(smtp_port: u16, authority: &str) -> Outcome {
             CLIENT_ID,
             "--authority",
             authority,
+            "--oauth-flow",
+            "device",
         ])
         .hang_guard(40)
         .secrets(USER, [TOKEN, DEVICE_CODE, REFRESH_TOKEN])

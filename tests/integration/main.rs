@@ -9,6 +9,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod auth_code;
 mod batch;
 mod cli;
 mod device_flow;

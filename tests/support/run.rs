@@ -131,7 +131,12 @@ impl Doctor {
         cmd.args(&self.args)
             .env_remove("SMTP_DOCTOR_PASSWORD")
             .env_remove("SMTP_DOCTOR_TOKEN")
-            .env_remove("CLICOLOR_FORCE");
+            .env_remove("CLICOLOR_FORCE")
+            // No test may start a real browser (check --oauth); tests that
+            // want one set BROWSER themselves.
+            .env_remove("BROWSER")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
         if self.colour {
             cmd.env_remove("NO_COLOR");
         } else {
