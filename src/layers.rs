@@ -14,7 +14,8 @@
 //! - `serve` imported by anything but `commands` (it is a driver, like
 //!   `batch`, not a library for the engine); the HTTP stack (`hyper`,
 //!   `hyper_util`, `http_body_util`) outside `serve/http.rs`; `toml` outside
-//!   `serve/config.rs`.
+//!   `serve/config.rs`;
+//! - a hand-written ANSI escape outside `render/style.rs`.
 //!
 //! It is a test, not a build step, so that `cargo test` (and `.ci/run`) runs
 //! it; the messages say which file broke which rule.
@@ -283,6 +284,16 @@ fn violations(files: &[(String, String)]) -> Vec<String> {
                 problems.push(format!("src/{file}: uses {krate} ({why})"));
             }
         }
+        // Colour is anstyle's, in one place; a hand-written escape elsewhere
+        // is a second palette (and one NO_COLOR may not reach).
+        if (text.contains("\\x1b[") || text.contains("\\u{1b}["))
+            && file != "render/style.rs"
+            && file != "layers.rs"
+        {
+            problems.push(format!(
+                "src/{file}: writes an ANSI escape by hand; use render::style"
+            ));
+        }
         if code.contains("tokio::time::timeout") && !file.starts_with("net/") {
             problems.push(format!(
                 "src/{file}: calls tokio::time::timeout; deadlines are net's (net::with_timeout)"
@@ -416,6 +427,11 @@ fn the_checker_sees_what_it_must_refuse() {
     assert!(http.iter().any(|p| p.contains("uses hyper::")), "{http:?}");
     let toml = broken("render/mod.rs", "fn f() { toml::from_str::<u8>(\"\"); }\n");
     assert!(toml.iter().any(|p| p.contains("uses toml::")), "{toml:?}");
+    let ansi = broken(
+        "batch/mod.rs",
+        "use crate::check::Checking;\nconst RED: &str = \"\\x1b[31m\";\n",
+    );
+    assert!(ansi.iter().any(|p| p.contains("ANSI escape")), "{ansi:?}");
     let engine = broken("render/mod.rs", "use crate::check::CheckPlan;\n");
     assert!(
         engine.iter().any(|p| p.contains("render imports check")),

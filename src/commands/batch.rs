@@ -13,8 +13,8 @@ use crate::check::trust_anchors;
 use crate::cli::{CheckArgs, CheckFormat, ColorArg};
 use crate::error::Error;
 use crate::exit::ExitStatus;
-use crate::render::{json, nagios};
-use std::io::{IsTerminal, Write};
+use crate::render::{json, nagios, text};
+use std::io::IsTerminal;
 use std::time::Instant;
 
 /// Runs `check --batch`; returns the worst account's status (or, with
@@ -85,7 +85,7 @@ pub(crate) fn run(args: &CheckArgs, color: ColorArg) -> Result<ExitStatus, Error
                     CheckFormat::Json => {
                         json::render_expecting(&d.report, d.expect, false, &mut buf)?
                     }
-                    CheckFormat::Text => account_line(&d, &mut buf)?,
+                    CheckFormat::Text => text::batch_line(&d, &mut buf)?,
                     CheckFormat::Nagios => monitoring.push(crate::report::monitor::assess(
                         &d.report, d.expect, d.elapsed, th,
                     )),
@@ -150,57 +150,4 @@ fn progress_bar(total: u64, format: CheckFormat) -> Option<indicatif::ProgressBa
         bar.set_style(style);
     }
     Some(bar)
-}
-
-/// One text line per account: mark, category, account, endpoint, time,
-/// diagnosis. Coloured; `write_stdout` strips the colour unless `--color` wants it.
-fn account_line(d: &Done, out: &mut dyn Write) -> std::io::Result<()> {
-    let r = &d.report;
-    let status = r.exit_status_expecting(d.expect);
-    let mark = match (d.skipped, status == ExitStatus::Healthy) {
-        (true, _) => paint("33", "-"),
-        (false, true) => paint("32", "✓"),
-        (false, false) => paint("31", "✗"),
-    };
-    let who = crate::report::monitor::label(r);
-    let endpoint = match (r.best_endpoint(), &d.endpoint) {
-        (Some(p), _) if !d.skipped => schedule::EndpointKey::of(&p.probe.endpoint).to_string(),
-        (_, Some(key)) => key.to_string(),
-        _ => "-".to_string(),
-    };
-    let expected = match d.expect {
-        Some(e) if e == r.category => " (expected)".to_string(),
-        Some(e) => format!(" (expected {e})"),
-        None => String::new(),
-    };
-    // The primary error; on a healthy row, its warnings (an expiring
-    // certificate must not hide behind a plain "✓ ok").
-    let diagnosis = match r.diagnoses.first() {
-        Some(d) if d.severity == crate::diagnose::Severity::Error => {
-            format!("  {}: {}", d.id, d.summary)
-        }
-        _ => r
-            .diagnoses
-            .iter()
-            .filter(|d| d.severity == crate::diagnose::Severity::Warning)
-            .map(|d| match &d.detail {
-                Some(detail) => format!("  warning[{}]: {} ({detail})", d.id, d.summary),
-                None => format!("  warning[{}]: {}", d.id, d.summary),
-            })
-            .collect(),
-    };
-    let time = if d.skipped {
-        "skipped".to_string()
-    } else {
-        format!("{:.2}s", d.elapsed.as_secs_f64())
-    };
-    writeln!(
-        out,
-        "{mark} {:<24} {who}  {endpoint}  {time}{expected}{diagnosis}",
-        r.category.as_str()
-    )
-}
-
-fn paint(code: &str, s: &str) -> String {
-    format!("\x1b[{code}m{s}\x1b[0m")
 }

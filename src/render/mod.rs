@@ -4,6 +4,7 @@
 
 pub mod json;
 pub mod nagios;
+pub(crate) mod style;
 pub mod text;
 
 use crate::report::Report;

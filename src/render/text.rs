@@ -1,11 +1,15 @@
 //! Human output: one line per stage with ✓/✗ and timing, then
 //! `error[id]: summary` with indented `help:` lines (cargo/just style).
 //!
-//! Colour only when the caller says so (a TTY without NO_COLOR).
+//! Also the one line per account of `check --batch` ([`batch_line`]).
+//! Colour (src/render/style.rs) only when the caller says so.
 
+use super::style;
+use crate::batch::schedule::{Done, EndpointKey};
 use crate::diagnose::Severity;
 use crate::discovery::{Discovery, Source};
 use crate::endpoint::TlsMode;
+use crate::exit::ExitStatus;
 use crate::probe::Outcome;
 use crate::report::{EndpointResult, Report, Suggestion};
 use std::io::{self, Write};
@@ -15,27 +19,20 @@ struct Paint {
 }
 
 impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
     fn red(&self, s: &str) -> String {
-        self.wrap("1;31", s)
+        style::paint(self.on, style::ERROR, s)
     }
     fn green(&self, s: &str) -> String {
-        self.wrap("32", s)
+        style::paint(self.on, style::OK, s)
     }
     fn yellow(&self, s: &str) -> String {
-        self.wrap("1;33", s)
+        style::paint(self.on, style::WARNING, s)
     }
     fn bold(&self, s: &str) -> String {
-        self.wrap("1", s)
+        style::paint(self.on, style::BOLD, s)
     }
     fn dim(&self, s: &str) -> String {
-        self.wrap("2", s)
+        style::paint(self.on, style::DIM, s)
     }
 }
 
@@ -338,4 +335,112 @@ fn render_suggestions(list: &[Suggestion], p: &Paint, out: &mut dyn Write) -> io
         writeln!(out, "  {} {}", p.dim("note:"), s.why)?;
     }
     writeln!(out)
+}
+
+/// One text line per account: mark, category, account, endpoint, time,
+/// diagnosis (`check --batch`). Always coloured: the command strips the
+/// colour on the way out unless `--color` wants it.
+pub(crate) fn batch_line(d: &Done, out: &mut dyn Write) -> io::Result<()> {
+    let r = &d.report;
+    let status = r.exit_status_expecting(d.expect);
+    let mark = match (d.skipped, status == ExitStatus::Healthy) {
+        (true, _) => style::paint(true, style::SKIPPED, "-"),
+        (false, true) => style::paint(true, style::OK, "✓"),
+        (false, false) => style::paint(true, style::FAILED, "✗"),
+    };
+    let who = crate::report::monitor::label(r);
+    let endpoint = match (r.best_endpoint(), &d.endpoint) {
+        (Some(p), _) if !d.skipped => EndpointKey::of(&p.probe.endpoint).to_string(),
+        (_, Some(key)) => key.to_string(),
+        _ => "-".to_string(),
+    };
+    let expected = match d.expect {
+        Some(e) if e == r.category => " (expected)".to_string(),
+        Some(e) => format!(" (expected {e})"),
+        None => String::new(),
+    };
+    // The primary error; on a healthy row, its warnings (an expiring
+    // certificate must not hide behind a plain "✓ ok").
+    let diagnosis = match r.diagnoses.first() {
+        Some(d) if d.severity == crate::diagnose::Severity::Error => {
+            format!("  {}: {}", d.id, d.summary)
+        }
+        _ => r
+            .diagnoses
+            .iter()
+            .filter(|d| d.severity == crate::diagnose::Severity::Warning)
+            .map(|d| match &d.detail {
+                Some(detail) => format!("  warning[{}]: {} ({detail})", d.id, d.summary),
+                None => format!("  warning[{}]: {}", d.id, d.summary),
+            })
+            .collect(),
+    };
+    let time = if d.skipped {
+        "skipped".to_string()
+    } else {
+        format!("{:.2}s", d.elapsed.as_secs_f64())
+    };
+    writeln!(
+        out,
+        "{mark} {:<24} {who}  {endpoint}  {time}{expected}{diagnosis}",
+        r.category.as_str()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::{classify, primary_category};
+
+    /// The report `explain` makes of one server reply.
+    fn report_of(text: &str) -> Report {
+        let diagnoses = classify(&crate::explain::observe(text.as_bytes()).observations);
+        Report {
+            target: None,
+            endpoints: None,
+            discovery: None,
+            category: primary_category(&diagnoses),
+            diagnoses,
+            verbose: false,
+            suggested_settings: None,
+            other_addresses: Vec::new(),
+        }
+    }
+
+    fn rendered(report: &Report, color: bool) -> String {
+        let mut out = Vec::new();
+        render(report, color, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_diagnosis_is_label_evidence_help_then_the_result_line() {
+        let r = report_of("535 5.7.8 Error: authentication failed: authentication failure");
+        let text = rendered(&r, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("error["), "{text}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("  evidence: 535 5.7.8")),
+            "{text}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("  help: ")), "{text}");
+        assert_eq!(
+            lines.last(),
+            Some(&"result: wrong-credentials (exit 5)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked_and_the_words_stay_the_same() {
+        let r = report_of("535 5.7.8 Error: authentication failed: authentication failure");
+        let plain = rendered(&r, false);
+        let coloured = rendered(&r, true);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(coloured.contains('\x1b'), "{coloured}");
+        let stripped = regex::Regex::new("\x1b\\[[0-9;]*m")
+            .unwrap()
+            .replace_all(&coloured, "");
+        assert_eq!(stripped, plain);
+    }
 }
