@@ -15,6 +15,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -40,8 +41,20 @@ struct RawConfig {
     max_concurrent_checks: Option<Spanned<usize>>,
     header_timeout: Option<Spanned<String>>,
     body_timeout: Option<Spanned<String>>,
+    web: Option<Spanned<RawWeb>>,
     #[serde(default)]
     accounts: BTreeMap<String, Spanned<RawAccount>>,
+}
+
+/// The HTTP side's own protection, as Prometheus's exporter-toolkit web
+/// config offers it: TLS and one basic-auth user.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    tls_cert_file: Option<Spanned<PathBuf>>,
+    tls_key_file: Option<Spanned<PathBuf>>,
+    basic_auth_user: Option<Spanned<String>>,
+    basic_auth_password_file: Option<Spanned<PathBuf>>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +104,10 @@ pub(crate) struct ServeConfig {
     /// … and a request body within this time.
     pub(crate) body_timeout: Duration,
     pub(crate) accounts: BTreeMap<String, Account>,
+    /// `[web]`: TLS for the HTTP side (rustls on ring, as the probe uses).
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
+    /// `[web]`: the one user (and password) every request must present.
+    pub(crate) basic_auth: Option<(String, Secret)>,
 }
 
 /// `path:line: message`, the form editors and CI logs link to.
@@ -292,13 +309,73 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<ServeConfig, Error> {
             },
         );
     }
+    let (tls, basic_auth) = match &raw.web {
+        None => (None, None),
+        Some(web) => self::web(&at, web.get_ref(), web.span())?,
+    };
     Ok(ServeConfig {
+        tls,
+        basic_auth,
         listen,
         max_concurrent_checks,
         header_timeout: duration(&raw.header_timeout, DEFAULT_HEADER_TIMEOUT)?,
         body_timeout: duration(&raw.body_timeout, DEFAULT_BODY_TIMEOUT)?,
         accounts,
     })
+}
+
+/// `[web]`: TLS (both files or neither) and basic auth (both keys or neither).
+#[allow(clippy::type_complexity)]
+fn web(
+    at: &At<'_>,
+    web: &RawWeb,
+    span: std::ops::Range<usize>,
+) -> Result<(Option<Arc<rustls::ServerConfig>>, Option<(String, Secret)>), Error> {
+    let tls = match (&web.tls_cert_file, &web.tls_key_file) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            // The key is a secret: the same rule as a password file.
+            private(at, key)?;
+            let certs = std::fs::read(cert.get_ref()).map_err(|e| {
+                at.err(
+                    cert.span(),
+                    format!("cannot read {}: {e}", cert.get_ref().display()),
+                )
+            })?;
+            let keys = std::fs::read(key.get_ref()).map_err(|e| {
+                at.err(
+                    key.span(),
+                    format!("cannot read {}: {e}", key.get_ref().display()),
+                )
+            })?;
+            Some(super::http::tls_config(&certs, &keys).map_err(|e| at.err(cert.span(), e))?)
+        }
+        _ => {
+            return Err(at.err(
+                span,
+                "[web] needs both tls_cert_file and tls_key_file, or neither",
+            ))
+        }
+    };
+    let auth = match (&web.basic_auth_user, &web.basic_auth_password_file) {
+        (None, None) => None,
+        (Some(user), Some(pw)) if !user.get_ref().is_empty() && !user.get_ref().contains(':') => {
+            Some((user.get_ref().clone(), secret_file(at, pw)?))
+        }
+        (Some(user), Some(_)) => {
+            return Err(at.err(
+                user.span(),
+                "basic_auth_user must be non-empty and without ':'",
+            ))
+        }
+        _ => {
+            return Err(at.err(
+                span,
+                "[web] needs both basic_auth_user and basic_auth_password_file, or neither",
+            ))
+        }
+    };
+    Ok((tls, auth))
 }
 
 /// Account names become the `target` of a scrape URL and a log word.
@@ -362,6 +439,23 @@ fn secret(
 }
 
 fn secret_file(at: &At<'_>, path: &Spanned<PathBuf>) -> Result<Secret, Error> {
+    private(at, path)?;
+    let p = path.get_ref();
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| at.err(path.span(), format!("cannot read {}: {e}", p.display())))?;
+    let first = text.lines().next().unwrap_or("");
+    if first.is_empty() {
+        return Err(at.err_hint(
+            path.span(),
+            format!("{} is empty", p.display()),
+            "put the secret on the first line of the file",
+        ));
+    }
+    Ok(Secret::new(first.to_string()))
+}
+
+/// Refuses a secret file (password, token, TLS key) that others can read.
+fn private(at: &At<'_>, path: &Spanned<PathBuf>) -> Result<(), Error> {
     let p = path.get_ref();
     #[cfg(unix)]
     {
@@ -381,17 +475,9 @@ fn secret_file(at: &At<'_>, path: &Spanned<PathBuf>) -> Result<Secret, Error> {
             ));
         }
     }
-    let text = std::fs::read_to_string(p)
-        .map_err(|e| at.err(path.span(), format!("cannot read {}: {e}", p.display())))?;
-    let first = text.lines().next().unwrap_or("");
-    if first.is_empty() {
-        return Err(at.err_hint(
-            path.span(),
-            format!("{} is empty", p.display()),
-            "put the secret on the first line of the file",
-        ));
-    }
-    Ok(Secret::new(first.to_string()))
+    #[cfg(not(unix))]
+    let _ = (at, p);
+    Ok(())
 }
 
 fn secret_env(at: &At<'_>, var: &Spanned<String>) -> Result<Secret, Error> {

@@ -1,4 +1,5 @@
-//! The HTTP side: hyper's HTTP/1.1 server, routes, limits, shutdown.
+//! The HTTP side: hyper's HTTP/1.1 server, routes, limits, optional TLS
+//! (tokio-rustls on ring) and basic auth from `[web]`, shutdown.
 //!
 //! Limits are what keep a loopback service from being a soft target: header
 //! read deadline (slowloris), body read deadline and a 1 MiB body cap
@@ -8,13 +9,16 @@
 
 use super::exporter::{probe_metrics, self_metrics, Exporter};
 use super::ExplainFn;
+use super::Web;
 use crate::error::Error;
 use crate::render;
+use crate::secret::Secret;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::Watcher;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -37,6 +41,38 @@ struct App {
     exporter: Arc<Exporter>,
     explain: ExplainFn,
     started: SystemTime,
+    /// `[web]` basic auth: the `Authorization` header value to expect.
+    basic_auth: Option<Secret>,
+}
+
+/// The rustls server config of `[web]`'s PEM certificate chain and key,
+/// on ring (the one crypto provider of the crate).
+pub(crate) fn tls_config(certs: &[u8], key: &[u8]) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_slice_iter(certs)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("tls_cert_file is not valid PEM: {e}"))?;
+    if chain.is_empty() {
+        return Err("tls_cert_file holds no PEM certificate".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(key)
+        .map_err(|e| format!("tls_key_file holds no usable private key: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("tls_cert_file and tls_key_file do not fit together: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not tell an attacker how much of a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -64,6 +100,21 @@ impl App {
     }
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Answer {
+        if let Some(expected) = &self.basic_auth {
+            let given = req
+                .headers()
+                .get(hyper::header::AUTHORIZATION)
+                .map(|v| v.as_bytes())
+                .unwrap_or(b"");
+            if !same(given, expected.expose().as_bytes()) {
+                let mut r = self.refuse(StatusCode::UNAUTHORIZED, "authentication required");
+                r.headers_mut().insert(
+                    hyper::header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"smtp-doctor\", charset=\"UTF-8\""),
+                );
+                return r;
+            }
+        }
         let path = req.uri().path().to_string();
         match (req.method(), path.as_str()) {
             (&Method::GET, "/probe") => self.probe(req.uri().query().unwrap_or("")).await,
@@ -186,6 +237,7 @@ pub(crate) async fn serve(
     listen: SocketAddr,
     exporter: Exporter,
     explain: ExplainFn,
+    web: Web,
 ) -> Result<(), Error> {
     let listener = TcpListener::bind(listen).await.map_err(|e| {
         Error::usage_hint(
@@ -195,13 +247,29 @@ pub(crate) async fn serve(
     })?;
     let local = listener.local_addr().map_err(Error::Output)?;
     eprintln!(
-        "serve: listening on http://{local}/ ({} accounts)",
-        exporter.account_count()
+        "serve: listening on {}://{local}/ ({} accounts{})",
+        if web.tls.is_some() { "https" } else { "http" },
+        exporter.account_count(),
+        if web.basic_auth.is_some() {
+            ", basic auth"
+        } else {
+            ""
+        }
     );
+    use base64::Engine as _;
+    let basic_auth = web.basic_auth.map(|(user, password)| {
+        let pair = format!("{user}:{}", password.expose());
+        Secret::new(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        ))
+    });
+    let tls = web.tls.map(tokio_rustls::TlsAcceptor::from);
     let app = Arc::new(App {
         exporter: Arc::new(exporter),
         explain,
         started: SystemTime::now(),
+        basic_auth,
     });
     let header_timeout = app.exporter.header_timeout;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -222,18 +290,23 @@ pub(crate) async fn serve(
             _ = &mut stop => break,
         };
         let app = app.clone();
-        let service = hyper::service::service_fn(move |req| {
-            let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
-        });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .max_buf_size(64 * 1024)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let _ = conn.await;
+            match tls {
+                None => connection(TokioIo::new(stream), app, watcher, header_timeout).await,
+                Some(acceptor) => {
+                    // The handshake gets the header deadline too: a client
+                    // that stalls in it must not hold a connection slot.
+                    let shake = tokio::select! {
+                        s = acceptor.accept(stream) => s,
+                        _ = tokio::time::sleep(header_timeout) => return,
+                    };
+                    if let Ok(stream) = shake {
+                        connection(TokioIo::new(stream), app, watcher, header_timeout).await;
+                    }
+                }
+            }
             drop(permit);
         });
     }
@@ -245,6 +318,23 @@ pub(crate) async fn serve(
         }
     }
     Ok(())
+}
+
+/// One HTTP/1.1 connection, plain or TLS, watched for graceful shutdown.
+async fn connection<I>(io: I, app: Arc<App>, watcher: Watcher, header_timeout: Duration)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(64 * 1024)
+        .serve_connection(io, service);
+    let _ = watcher.watch(conn).await;
 }
 
 async fn shutdown_signal() {

@@ -21,6 +21,12 @@ use std::path::PathBuf;
 /// the command line (the exporter sits below `commands/`).
 pub(crate) type ExplainFn = fn(&[u8]) -> Report;
 
+/// The `[web]` section, resolved: TLS and basic auth of the HTTP side.
+pub(crate) struct Web {
+    pub(crate) tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    pub(crate) basic_auth: Option<(String, crate::secret::Secret)>,
+}
+
 /// What `serve` is asked to do.
 pub(crate) struct Options {
     pub(crate) config: PathBuf,
@@ -39,6 +45,10 @@ pub(crate) fn run(options: Options) -> Result<ExitStatus, Error> {
     }
     let listen = config.listen;
     let accounts = config.accounts.len();
+    let web = Web {
+        tls: config.tls.take(),
+        basic_auth: config.basic_auth.take(),
+    };
     let exporter = exporter::Exporter::new(config)?;
     if options.check_only {
         println!(
@@ -53,6 +63,6 @@ pub(crate) fn run(options: Options) -> Result<ExitStatus, Error> {
         .enable_all()
         .build()
         .map_err(Error::Output)?;
-    runtime.block_on(http::serve(listen, exporter, options.explain))?;
+    runtime.block_on(http::serve(listen, exporter, options.explain, web))?;
     Ok(ExitStatus::Healthy)
 }

@@ -566,3 +566,146 @@ fn invalid_configs_exit_2_naming_the_file_and_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+const WEB_PASSWORD: &str = "W3b-Marker-z8!";
+
+/// A config with `[web]`: TLS from the test PKI and one basic-auth user.
+fn web_config(server: &Server) -> Config {
+    use std::os::unix::fs::PermissionsExt;
+    let leaf = certs::pki().leaf(certs::Cert::Valid);
+    let c = config(&account(server, ""));
+    let cert = c.dir.path().join("web.crt");
+    let key = c.dir.path().join("web.key");
+    let pw = c.dir.path().join("web.pw");
+    let chain: String = leaf.chain.iter().map(|d| pem("CERTIFICATE", d)).collect();
+    std::fs::write(&cert, chain).unwrap();
+    std::fs::write(&key, pem("PRIVATE KEY", &leaf.key_pkcs8)).unwrap();
+    std::fs::write(&pw, format!("{WEB_PASSWORD}\n")).unwrap();
+    for p in [&key, &pw] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let text = std::fs::read_to_string(&c.path).unwrap().replacen(
+        "[accounts.alerts]",
+        &format!(
+            "[web]\ntls_cert_file = {cert:?}\ntls_key_file = {key:?}\nbasic_auth_user = \"prometheus\"\nbasic_auth_password_file = {pw:?}\n\n[accounts.alerts]"
+        ),
+        1,
+    );
+    std::fs::write(&c.path, text).unwrap();
+    c
+}
+
+/// One request over TLS (trusting the test CA); status and body.
+fn tls_request(port: u16, head: &str) -> (u16, String) {
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = std::fs::read(certs::ca_file()).unwrap();
+    use rustls::pki_types::pem::PemObject as _;
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&ca) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = "localhost".try_into().unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = tls.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_web_section_gives_tls_and_basic_auth() {
+    use base64::Engine as _;
+    let server = good_server();
+    let serve = Serve::start(web_config(&server));
+    let get = |auth: Option<&str>| {
+        let header = auth
+            .map(|a| {
+                format!(
+                    "Authorization: Basic {}\r\n",
+                    base64::engine::general_purpose::STANDARD.encode(a)
+                )
+            })
+            .unwrap_or_default();
+        tls_request(
+            serve.port,
+            &format!("GET /probe?target=alerts HTTP/1.1\r\nHost: localhost\r\n{header}Connection: close\r\n\r\n"),
+        )
+    };
+    assert_eq!(get(None).0, 401);
+    assert_eq!(get(Some("prometheus:wrong")).0, 401);
+    assert_eq!(get(Some(&format!("other:{WEB_PASSWORD}"))).0, 401);
+    assert_eq!(
+        server.connections(),
+        0,
+        "nothing probed without the credentials"
+    );
+    let (status, body) = get(Some(&format!("prometheus:{WEB_PASSWORD}")));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        value(&body, "smtp_doctor_probe_success"),
+        Some(1.0),
+        "{body}"
+    );
+    // Plain HTTP on the TLS port gets no answer from the exporter.
+    let mut s = TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(!String::from_utf8_lossy(&raw).contains("smtp_doctor_"));
+    let (_, log, _) = serve.stop();
+    assert!(log.contains("checked account alerts"), "{log}");
+    assert_no_leak(
+        "prometheus",
+        WEB_PASSWORD,
+        &[("stderr", &log), ("probe", &body)],
+    );
+}
+
+#[test]
+fn a_half_web_section_is_a_config_error() {
+    let server = good_server();
+    let c = web_config(&server);
+    let text = std::fs::read_to_string(&c.path).unwrap();
+    let without_key: String = text
+        .lines()
+        .filter(|l| !l.starts_with("tls_key_file"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&c.path, without_key).unwrap();
+    let (code, _, err) = check_config(&c);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(":4:") && err.contains("tls_key_file"), "{err}");
+}
