@@ -389,3 +389,126 @@ async fn run_one(
         endpoint: stopped.map(|(k, _)| k).or(last),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    const SOON: Duration = Duration::from_millis(50);
+
+    fn why(category: Category) -> BackOff {
+        BackOff {
+            category,
+            address: "first@example.test".into(),
+            evidence: Some("421 4.7.0 Try again later".into()),
+        }
+    }
+
+    /// Whether `acquire(index)` gets a slot within `SOON`.
+    async fn gets_slot(gate: &Gate, index: usize) -> bool {
+        tokio::time::timeout(SOON, gate.acquire(index))
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn the_first_probe_of_an_endpoint_runs_alone_until_it_answers() {
+        let gate = Gate::new();
+        let first = gate.acquire(0).await;
+        assert!(
+            !gets_slot(&gate, 1).await,
+            "a second slot before the first answer"
+        );
+        gate.record(Category::WrongCredentials, || why(Category::Ok), 3);
+        // Opened to --per-host 3: two more besides the first.
+        let second = gate.acquire(1).await;
+        let third = gate.acquire(2).await;
+        assert!(!gets_slot(&gate, 3).await, "more than --per-host at once");
+        drop((first, second, third));
+        assert!(gets_slot(&gate, 3).await);
+    }
+
+    #[tokio::test]
+    async fn a_back_off_keeps_the_endpoint_closed_and_says_why() {
+        let gate = Gate::new();
+        let slot = gate.acquire(0).await;
+        assert!(gate.backed_off().is_none());
+        gate.record(Category::RateLimited, || why(Category::RateLimited), 4);
+        drop(slot);
+        let back_off = gate.backed_off().expect("backed off");
+        assert_eq!(back_off.category, Category::RateLimited);
+        assert_eq!(back_off.address, "first@example.test");
+        // The next account still gets the single slot (to see the back-off),
+        // never a second one at the same time.
+        let next = gate.acquire(1).await;
+        assert!(!gets_slot(&gate, 2).await);
+        drop(next);
+        // A later ok answer does not reopen a backed-off endpoint.
+        gate.record(Category::Ok, || why(Category::Ok), 4);
+        assert!(gate.backed_off().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_free_slot_goes_to_the_waiting_account_first_in_the_file() {
+        let gate = Arc::new(Gate::new());
+        let held = gate.acquire(0).await;
+        // Account 5 starts waiting before account 2 does.
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let started = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for index in [5, 2] {
+            gate.wait_for(index);
+            let (gate, order, started) = (gate.clone(), order.clone(), started.clone());
+            tasks.push(tokio::spawn(async move {
+                started.fetch_add(1, Ordering::SeqCst);
+                let _slot = gate.acquire(index).await;
+                order.lock().unwrap().push(index);
+            }));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        while started.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), [2, 5]);
+    }
+
+    #[tokio::test]
+    async fn a_withdrawn_account_does_not_block_the_queue() {
+        let gate = Gate::new();
+        gate.wait_for(1);
+        assert!(!gets_slot(&gate, 2).await, "account 1 is ahead in the file");
+        gate.withdraw(1);
+        assert!(gets_slot(&gate, 2).await);
+    }
+
+    #[test]
+    fn only_rate_limits_and_temporary_failures_back_off() {
+        for c in Category::ALL {
+            let expected = matches!(c, Category::RateLimited | Category::ServerTemporaryFailure);
+            assert_eq!(backs_off(c), expected, "{c}");
+        }
+    }
+
+    #[test]
+    fn endpoint_keys_ignore_case_and_the_root_dot_and_bracket_ipv6() {
+        let key = |host: &str, port| {
+            EndpointKey::of(&Endpoint {
+                host: host.into(),
+                port,
+                tls: crate::endpoint::TlsMode::StartTls,
+            })
+        };
+        assert_eq!(
+            key("SMTP.Example.TEST.", 587),
+            key("smtp.example.test", 587)
+        );
+        assert_ne!(key("smtp.example.test", 587), key("smtp.example.test", 465));
+        assert_eq!(key("2001:db8::1", 587).to_string(), "[2001:db8::1]:587");
+    }
+}
