@@ -415,6 +415,13 @@ pub struct CheckArgs {
     /// Probe every discovered candidate, not only up to the first that answers AUTH.
     #[arg(long)]
     pub all: bool,
+    /// ISPDB base URL for discovery [default: https://autoconfig.thunderbird.net/v1.1/].
+    #[arg(long, value_name = "URL")]
+    pub ispdb: Option<String>,
+    /// Discovery asks no HTTP source (autoconfig, ISPDB, Autodiscover): only the
+    /// provider table and DNS.
+    #[arg(long)]
+    pub no_http: bool,
     /// Only discover: list the candidate endpoints and connect to none (not a verdict:
     /// JSON "dry_run": true with "category": null; refused with --format nagios).
     #[arg(long, conflicts_with = "batch")]

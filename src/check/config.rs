@@ -48,6 +48,11 @@ pub(crate) struct CheckConfig {
     pub(crate) dns_server: Option<SocketAddr>,
     /// Probe every candidate, not only up to the first that answers AUTH.
     pub(crate) all: bool,
+    /// Ask the HTTP sources of discovery (autoconfig, ISPDB, Autodiscover);
+    /// `--no-http` turns it off.
+    pub(crate) http: bool,
+    /// `--ispdb`: the ISPDB base URL (default: Thunderbird's).
+    pub(crate) ispdb: Option<String>,
     /// Discover only; connect to nothing.
     pub(crate) dry_run: bool,
     /// Keep the transcripts.
@@ -74,6 +79,8 @@ impl Default for CheckConfig {
             ehlo_name: "localhost".into(),
             dns_server: None,
             all: false,
+            http: true,
+            ispdb: None,
             dry_run: false,
             verbose: false,
             expect: None,

@@ -39,6 +39,8 @@ pub(crate) struct CheckPlan {
     pub(crate) dry_run: bool,
     /// `--cert-warn`: days below which the certificate gets a warning.
     pub(crate) cert_warn_days: i64,
+    /// The HTTP sources of discovery (`None`: `--no-http` or `--host`).
+    pub(crate) web: Option<crate::discovery::web::Web>,
 }
 
 /// Validates a check's settings into a plan (no I/O).
@@ -103,7 +105,32 @@ pub(crate) fn plan_check(config: &CheckConfig) -> Result<CheckPlan, Error> {
         }
     };
     let user = config.user.clone().or_else(|| config.address.clone());
+    let web = match (&domain_to_discover, config.http) {
+        (Some(_), true) => {
+            if let Some(base) = &config.ispdb {
+                let b = base.trim().to_ascii_lowercase();
+                if !(b.starts_with("https://") || b.starts_with("http://")) {
+                    return Err(Error::usage(format!(
+                        "--ispdb {base:?} is not an http(s) URL"
+                    )));
+                }
+            }
+            let step = crate::discovery::web::STEP;
+            let client = match &config.cafile {
+                Some(path) => {
+                    crate::net::http::HttpClient::with_cafile(step, path).map_err(Error::usage)?
+                }
+                None => crate::net::http::HttpClient::new(step),
+            };
+            Some(crate::discovery::web::Web::new(
+                client,
+                config.ispdb.as_deref(),
+            ))
+        }
+        _ => None,
+    };
     Ok(CheckPlan {
+        web,
         endpoint,
         target: Target {
             address: config.address.clone(),

@@ -97,16 +97,25 @@ async fn plan_candidates(
             endpoint: plan.endpoint.clone(),
             source: Source::Given,
             detail: "--host".into(),
+            hints: Default::default(),
         };
         return (vec![given], None, hostcheck::check(&plan.endpoint));
     };
-    let mut d = discovery::candidates(domain, plan.overrides, dns).await;
+    let mut d = discovery::candidates_with(
+        domain,
+        plan.target.address.as_deref(),
+        plan.overrides,
+        dns,
+        plan.web.as_ref(),
+    )
+    .await;
     if plan.source != Source::Guess && d.candidates.iter().all(|c| c.source == Source::Guess) {
         // The plan knew better without DNS (`--oauth microsoft` for a custom domain).
         d.candidates = vec![Candidate {
             endpoint: plan.endpoint.clone(),
             source: plan.source,
             detail: "Microsoft 365 (--oauth microsoft)".into(),
+            hints: Default::default(),
         }];
     }
     let warnings = d.observations.clone();

@@ -53,6 +53,8 @@ pub(crate) fn config(args: &CheckArgs) -> CheckConfig {
         ehlo_name: args.ehlo_name.clone(),
         dns_server: args.dns_server,
         all: args.all,
+        http: !args.no_http,
+        ispdb: args.ispdb.clone(),
         dry_run: args.dry_run,
         verbose: args.verbose,
         expect: args.expect,
@@ -100,6 +102,7 @@ fn emit_dry_run(
                 endpoint: given,
                 source: Source::Given,
                 detail: "--host".into(),
+                hints: Default::default(),
             }],
             ..Discovery::default()
         });

@@ -57,6 +57,7 @@ pub(crate) fn run(args: &DemoArgs, color: ColorArg) -> Result<ExitStatus, Error>
                     endpoint,
                     source: Source::Given,
                     detail: "demo".into(),
+                    hints: Default::default(),
                 },
                 probe: probe_report,
                 diagnoses: diagnoses.clone(),

@@ -6,6 +6,7 @@
 pub(crate) mod connection;
 pub(crate) mod dns;
 pub(crate) mod error;
+pub(crate) mod http;
 pub(crate) mod timeout;
 pub(crate) mod tls;
 pub(crate) mod transcript;

@@ -67,6 +67,18 @@ struct DiscoveryView<'a> {
     domain: &'a str,
     candidates: Vec<CandidateView<'a>>,
     lookups: Vec<LookupView<'a>>,
+    /// The HTTP sources asked (autoconfig, ISPDB, Autodiscover), one line each.
+    http: Vec<HttpStepView<'a>>,
+    /// Where sources disagree, and which one won.
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct HttpStepView<'a> {
+    source: &'static str,
+    url: &'a str,
+    ok: bool,
+    result: &'a str,
 }
 
 #[derive(Serialize)]
@@ -75,7 +87,14 @@ struct CandidateView<'a> {
     port: u16,
     tls: &'static str,
     source: &'static str,
+    trust: &'static str,
     detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    authentication: &'a [String],
     probed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     category: Option<&'static str>,
@@ -221,12 +240,27 @@ fn discovery_view<'a>(d: &'a Discovery, probed: &'a [EndpointResult]) -> Discove
                     port: c.endpoint.port,
                     tls: c.endpoint.tls.as_str(),
                     source: c.source.as_str(),
+                    trust: c.trust().as_str(),
                     detail: &c.detail,
+                    url: c.hints.url.as_deref(),
+                    username: c.hints.username.as_deref(),
+                    authentication: &c.hints.authentication,
                     probed: report.is_some(),
                     category: report.map(|p| p.category.as_str()),
                 }
             })
             .collect(),
+        http: d
+            .http
+            .iter()
+            .map(|h| HttpStepView {
+                source: h.source.as_str(),
+                url: &h.url,
+                ok: h.ok,
+                result: &h.result,
+            })
+            .collect(),
+        notes: &d.notes,
         lookups: d
             .lookups
             .iter()

@@ -247,6 +247,7 @@ mod tests {
                 endpoint: probe.endpoint.clone(),
                 source: Source::Given,
                 detail: "--host".into(),
+                hints: Default::default(),
             },
             probe,
             diagnoses: Vec::new(),

@@ -153,6 +153,19 @@ fn render_discovery(
             )?;
         }
     }
+    for h in &d.http {
+        let line = format!(
+            "  {} {} {}: {}",
+            if h.ok { "http" } else { "http ✗" },
+            h.source.as_str(),
+            h.url,
+            h.result
+        );
+        writeln!(out, "{}", if h.ok { p.dim(&line) } else { line.clone() })?;
+    }
+    for n in &d.notes {
+        writeln!(out, "  {} {n}", p.bold("note:"))?;
+    }
     for (i, c) in d.candidates.iter().enumerate() {
         let outcome = match probed
             .iter()
@@ -173,9 +186,24 @@ fn render_discovery(
                 c.endpoint.port,
                 mode(c.endpoint.tls)
             ),
-            c.source.as_str(),
+            format!("{} ({})", c.source.as_str(), c.trust().as_str()),
         )?;
         writeln!(out, "     {}", p.dim(&c.detail))?;
+        if c.hints.username.is_some() || !c.hints.authentication.is_empty() {
+            writeln!(
+                out,
+                "     {}",
+                p.dim(&format!(
+                    "user name {}; authentication {}",
+                    c.hints.username.as_deref().unwrap_or("not given"),
+                    if c.hints.authentication.is_empty() {
+                        "not given".to_string()
+                    } else {
+                        c.hints.authentication.join(", ")
+                    }
+                ))
+            )?;
+        }
     }
     Ok(())
 }

@@ -22,3 +22,4 @@ mod snapshots;
 mod suggest;
 mod token_cmd;
 mod verdict;
+mod web_discovery;

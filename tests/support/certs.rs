@@ -61,6 +61,8 @@ pub struct Pki {
     _dir: tempfile::TempDir,
     ca_file: PathBuf,
     leaves: Vec<(Cert, Leaf)>,
+    /// The web discovery tests' HTTPS server.
+    pub web: Leaf,
 }
 
 impl Pki {
@@ -90,7 +92,15 @@ pub fn ca_file() -> &'static Path {
 
 /// A rustls server configuration (ring provider) presenting `cert`.
 pub fn server_config(cert: Cert) -> Arc<rustls::ServerConfig> {
-    let leaf = pki().leaf(cert);
+    leaf_config(pki().leaf(cert))
+}
+
+/// The web discovery tests' HTTPS server configuration.
+pub fn web_server_config() -> Arc<rustls::ServerConfig> {
+    leaf_config(&pki().web)
+}
+
+fn leaf_config(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_pkcs8.clone()));
     let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -172,6 +182,24 @@ fn generate() -> Pki {
         "smtp.hoster.test",
         "mx1.mx-warn.test",
     ];
+    // The web discovery tests' server (tests/support/web.rs) has a leaf of its
+    // own: 127.0.0.1 and each test domain with its autoconfig. and
+    // autodiscover. hosts.
+    let mut web_names = vec!["127.0.0.1".to_string()];
+    for d in crate::support::web::DOMAINS {
+        for prefix in ["", "autoconfig.", "autodiscover."] {
+            web_names.push(format!("{prefix}{d}"));
+        }
+    }
+    let web_names: Vec<&str> = web_names.iter().map(String::as_str).collect();
+    let web_key = KeyPair::generate().expect("web leaf key");
+    let web_cert = leaf_params(&web_names, (2020, 2099))
+        .signed_by(&web_key, &ca, &ca_key)
+        .expect("issue web leaf");
+    let web = Leaf {
+        chain: vec![web_cert.der().clone()],
+        key_pkcs8: web_key.serialize_der(),
+    };
     let mut leaves = Vec::new();
     for cert in Cert::ALL {
         let key = KeyPair::generate().expect("leaf key");
@@ -210,5 +238,6 @@ fn generate() -> Pki {
         _dir: dir,
         ca_file,
         leaves,
+        web,
     }
 }

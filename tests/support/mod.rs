@@ -13,3 +13,4 @@ pub mod identity_mock;
 pub mod leak;
 pub mod run;
 pub mod schema;
+pub mod web;
