@@ -403,6 +403,10 @@ pub struct CheckArgs {
     /// File holding the OAuth client's secret, for Google "Desktop app" clients (--oauth).
     #[arg(long, value_name = "PATH", requires = "oauth")]
     pub client_secret_file: Option<PathBuf>,
+    /// Keep the sign-in's refresh token in this file (created 0600, refused if others can
+    /// read it) and use it next time instead of the browser (--oauth, the browser flow). Off by default.
+    #[arg(long, value_name = "PATH", requires = "oauth")]
+    pub token_cache: Option<PathBuf>,
     /// How long to wait for the browser to come back (--oauth) [default: 300].
     #[arg(long, value_name = "SECONDS", requires = "oauth", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sign_in_timeout: Option<u64>,
@@ -479,6 +483,16 @@ pub struct TokenArgs {
     /// Read the token from standard input.
     #[arg(long)]
     pub token_stdin: bool,
+    /// Exchange the refresh token of --token-cache for a new access token and lint that
+    /// (the cache is updated when the identity platform rotates the refresh token).
+    #[arg(long, requires = "token_cache", conflicts_with_all = ["token_file", "token_stdin"])]
+    pub refresh: bool,
+    /// The token cache `check --oauth --token-cache` wrote (with --refresh).
+    #[arg(long, value_name = "PATH", requires = "refresh")]
+    pub token_cache: Option<PathBuf>,
+    /// File holding the OAuth client's secret (Google "Desktop app" clients; with --refresh).
+    #[arg(long, value_name = "PATH", requires = "refresh")]
+    pub client_secret_file: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
@@ -544,7 +558,9 @@ mod tests {
                         || id.ends_with("_file")
                         || id.ends_with("_stdin")
                         // --token-url names the OAuth token endpoint.
-                        || id.ends_with("_url"),
+                        || id.ends_with("_url")
+                        // --token-cache is the path of a 0600 file.
+                        || id == "token_cache",
                     "{id} would take a secret on the command line"
                 );
             }

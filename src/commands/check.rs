@@ -14,7 +14,7 @@ use crate::discovery::{Candidate, Discovery, Source};
 use crate::endpoint::{Endpoint, TlsMode};
 use crate::error::Error;
 use crate::exit::ExitStatus;
-use crate::oauth::{authcode, device, lint};
+use crate::oauth::{authcode, cache, device, lint};
 use crate::render::{json, nagios, text};
 use crate::report::Report;
 use crate::secret::Credential;
@@ -352,6 +352,23 @@ fn suggest_base(args: &CheckArgs) -> Vec<String> {
     words
 }
 
+/// The client secret of `--client-secret-file`, if given.
+pub(crate) fn client_secret(
+    path: Option<&std::path::Path>,
+) -> Result<Option<crate::secret::Secret>, Error> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(Error::usage(format!(
+            "--client-secret-file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(Some(crate::secret::Secret::new(secret.to_string())))
+}
+
 /// How this run signs in (`--oauth`, `--oauth-flow`).
 enum SignIn {
     Device(device::FlowConfig),
@@ -359,6 +376,8 @@ enum SignIn {
         cfg: Box<authcode::AuthCodeConfig>,
         /// Open a browser (else only print the URL).
         open: bool,
+        /// `--token-cache`, and what it held (None on a first run).
+        cache: Option<(std::path::PathBuf, Option<cache::Cached>)>,
     },
 }
 
@@ -450,6 +469,12 @@ fn sign_in_plan(
                 "use --oauth-flow browser (add --no-browser to print the URL)",
             ))
         }
+        F::Device if args.token_cache.is_some() => {
+            return Err(Error::usage_hint(
+                "--token-cache works with the browser flow only",
+                "drop --oauth-flow device, or --token-cache",
+            ))
+        }
         F::Device => return Ok(SignIn::Device(device()?)),
         F::Auto
             if !args.no_browser
@@ -461,6 +486,9 @@ fn sign_in_plan(
                  signs in with the device-code flow instead (--oauth-flow browser --no-browser prints the browser \
                  flow's URL; it must be opened on this machine)."
             );
+            if args.token_cache.is_some() {
+                eprintln!("note: the device-code flow does not use --token-cache; nothing is stored.");
+            }
             return Ok(SignIn::Device(device()?));
         }
         F::Auto | F::Browser => !args.no_browser,
@@ -497,26 +525,62 @@ fn sign_in_plan(
         )
         .map_err(Error::usage)?,
     };
-    if let Some(path) = &args.client_secret_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
-        let secret = text.trim();
-        if secret.is_empty() {
-            return Err(Error::usage(format!(
-                "--client-secret-file {} is empty",
-                path.display()
-            )));
-        }
-        cfg.client_secret = Some(crate::secret::Secret::new(secret.to_string()));
-    }
+    cfg.client_secret = client_secret(args.client_secret_file.as_deref())?;
     cfg.login_hint = user.map(str::to_string);
     if let Some(secs) = args.sign_in_timeout {
         cfg.wait = Duration::from_secs(secs);
     }
+    // Read (and judge) the cache before anything goes on the network: a
+    // cache others can read is refused, not used and not replaced.
+    let cache = match &args.token_cache {
+        None => None,
+        Some(path) => match cache::load(path) {
+            Ok(c) => Some((path.clone(), Some(c))),
+            Err(cache::CacheError::Missing) => Some((path.clone(), None)),
+            Err(cache::CacheError::Refused(why)) => {
+                return Err(Error::usage(format!("--token-cache {why}")))
+            }
+        },
+    };
     Ok(SignIn::Browser {
         cfg: Box::new(cfg),
         open: flow,
+        cache,
     })
+}
+
+/// The access token from the cache's refresh token; None means sign in
+/// interactively (said on stderr: another client's cache, or a refused
+/// refresh token, is replaced after the new sign-in).
+fn from_cache(
+    path: &std::path::Path,
+    cached: &cache::Cached,
+    cfg: &authcode::AuthCodeConfig,
+) -> Option<crate::secret::Secret> {
+    if cached.client_id != cfg.client_id || cached.token_url != cfg.token.as_str() {
+        eprintln!(
+            "note: {} belongs to another client or identity platform; signing in again (it will be replaced).",
+            path.display()
+        );
+        return None;
+    }
+    match authcode::refresh(cfg, &cached.refresh_token) {
+        Ok(signed) => {
+            if let Some(new) = &signed.refresh_token {
+                if let Err(why) = cache::store(path, cfg, new) {
+                    eprintln!("warning: could not store the new refresh token: {why}");
+                }
+            }
+            Some(signed.access_token)
+        }
+        Err(d) => {
+            eprintln!(
+                "note: the cached refresh token was refused ({}: {}); signing in again.",
+                d.id, d.summary
+            );
+            None
+        }
+    }
 }
 
 /// Runs the sign-in, talking to the user on stderr (stdout is the report).
@@ -536,7 +600,16 @@ fn sign_in(flow: &SignIn) -> Result<crate::secret::Secret, Box<crate::diagnose::
             };
             device::sign_in(flow, &mut device::RealPacer, &mut prompt)?
         }
-        SignIn::Browser { cfg, open } => {
+        SignIn::Browser { cfg, open, cache } => {
+            if let Some((path, Some(cached))) = cache {
+                if let Some(token) = from_cache(path, cached, cfg) {
+                    eprintln!(
+                        "Signed in with the refresh token of {}; checking the SMTP login with XOAUTH2.",
+                        path.display()
+                    );
+                    return Ok(token);
+                }
+            }
             let mut prompt = |p: &authcode::Prompt| {
                 let opened = if *open {
                     match open_browser(&p.url) {
@@ -560,7 +633,17 @@ fn sign_in(flow: &SignIn) -> Result<crate::secret::Secret, Box<crate::diagnose::
                     p.redirect_uri
                 );
             };
-            authcode::sign_in(cfg, &mut prompt)?.access_token
+            let signed = authcode::sign_in(cfg, &mut prompt)?;
+            if let (Some((path, _)), Some(refresh)) = (cache, &signed.refresh_token) {
+                match cache::store(path, cfg, refresh) {
+                    Ok(()) => eprintln!(
+                        "Stored the refresh token in {} (mode 0600).",
+                        path.display()
+                    ),
+                    Err(why) => eprintln!("warning: could not store the refresh token: {why}"),
+                }
+            }
+            signed.access_token
         }
     };
     eprintln!("Signed in; checking the SMTP login with XOAUTH2.");

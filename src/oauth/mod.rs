@@ -7,6 +7,7 @@
 //! - `xoauth2`: recognise and check a whole base64 XOAUTH2 initial response;
 //! - `lint`: the checks (audience, SMTP permission, user, exp/nbf) → diagnoses;
 //! - `authcode`: authorization code + PKCE with a loopback redirect (the default);
+//! - `cache`: `--token-cache`, the refresh token in a 0600 file;
 //! - `device`: the device authorization grant over HTTPS (ureq, rustls/ring);
 //! - `platform`: the HTTP client and OAuth error answers → diagnoses;
 //! - `catalogue`: the OAuth findings no pasted text shows (id, category, summary, remediation);
@@ -16,6 +17,7 @@
 //! no function here formats one into text.
 
 pub mod authcode;
+pub mod cache;
 pub mod catalogue;
 pub mod device;
 pub mod jwt;

@@ -438,3 +438,177 @@ fn device_flow_is_microsoft_only() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("Microsoft's only"), "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------------------
+// --token-cache and token --refresh
+// ---------------------------------------------------------------------------
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn token_cache_is_0600_and_the_next_check_needs_no_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.json");
+    let cache_arg = cache.to_str().unwrap().to_string();
+    let smtp = FakeSmtp::starttls()
+        .caps(&["PIPELINING", "AUTH XOAUTH2"])
+        .accept_token(USER, TOKEN)
+        .spawn();
+    let idp = IdentityMock::new(0, 900)
+        .token_responses(vec![success(TOKEN)])
+        .spawn();
+    let authority = idp.authority();
+    let ms = [
+        "--oauth",
+        "microsoft",
+        "--client-id",
+        CLIENT_ID,
+        "--authority",
+        &authority,
+        "--token-cache",
+        &cache_arg,
+    ];
+    let (code, stdout, stderr) = check_in_browser(&idp, smtp.port(), &ms);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(mode(&cache), 0o600);
+    let stored = std::fs::read_to_string(&cache).unwrap();
+    assert!(
+        stored.contains(REFRESH_TOKEN) && !stored.contains(TOKEN),
+        "{stored}"
+    );
+
+    // The second run signs in with the refresh token: no browser, no prompt.
+    let run = Doctor::new()
+        .args(["check", USER, "--host", "127.0.0.1", "--port"])
+        .arg(smtp.port().to_string())
+        .args(["--tls", "starttls", "--cafile"])
+        .arg(certs::ca_file())
+        .args(["--format", "json", "--no-browser", "--sign-in-timeout", "2"])
+        .args(ms)
+        .secrets(USER, [TOKEN, REFRESH_TOKEN, AUTH_CODE])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("refresh token of"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Open this address"), "{}", run.stderr);
+    let reqs = idp.requests();
+    let last = reqs.last().unwrap();
+    assert_eq!(last.form["grant_type"], "refresh_token");
+    assert_eq!(last.form["refresh_token"], REFRESH_TOKEN);
+    assert_eq!(
+        reqs.iter()
+            .filter(|r| r.path.contains("/authorize"))
+            .count(),
+        1,
+        "the second run opened no authorization request"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_token_cache_others_can_read_is_refused_before_any_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.json");
+    std::fs::write(&cache, format!("{{\"refresh_token\":\"{REFRESH_TOKEN}\"}}")).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let idp = IdentityMock::new(0, 900).spawn();
+    let run = Doctor::new()
+        .args(["check", USER, "--host", "127.0.0.1", "--port", "1"])
+        .args([
+            "--no-browser",
+            "--oauth",
+            "microsoft",
+            "--client-id",
+            CLIENT_ID,
+        ])
+        .args(["--authority", &idp.authority(), "--token-cache"])
+        .arg(&cache)
+        .secrets(USER, [REFRESH_TOKEN])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("mode 644"), "{}", run.stderr);
+    assert!(idp.requests().is_empty());
+    // token --refresh refuses it the same way.
+    let run = Doctor::new()
+        .args(["token", "--refresh", "--token-cache"])
+        .arg(&cache)
+        .secrets(USER, [REFRESH_TOKEN])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+/// A 0600 cache pointing at the mock's token endpoint.
+#[cfg(unix)]
+fn write_cache(dir: &std::path::Path, idp: &Identity) -> std::path::PathBuf {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("cache.json");
+    let doc = serde_json::json!({
+        "version": 1, "profile": "microsoft", "client_id": CLIENT_ID,
+        "token_url": format!("{}/contoso.com/oauth2/v2.0/token", idp.authority()),
+        "scope": "https://outlook.office.com/SMTP.Send offline_access",
+        "refresh_token": "0.Old-Refresh-Marker-k3",
+    });
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, doc.to_string().as_bytes()).unwrap();
+    path
+}
+
+#[cfg(unix)]
+#[test]
+fn token_refresh_exchanges_the_cached_token_and_lints_the_new_one() {
+    let idp = IdentityMock::new(0, 900)
+        .token_responses(vec![success(TOKEN)])
+        .spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = write_cache(dir.path(), &idp);
+    let run = Doctor::new()
+        .args(["token", "--refresh", "--format", "json", "--user", USER])
+        .arg("--token-cache")
+        .arg(&cache)
+        .secrets(USER, [TOKEN, REFRESH_TOKEN, "0.Old-Refresh-Marker-k3"])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.ids().contains(&"token-opaque"), "{:?}", run.ids());
+    let t = &token_requests(&idp)[0].form;
+    assert_eq!(t["grant_type"], "refresh_token");
+    assert_eq!(t["refresh_token"], "0.Old-Refresh-Marker-k3");
+    // The identity platform rotated the refresh token: the cache has the new one.
+    let stored = std::fs::read_to_string(&cache).unwrap();
+    assert!(stored.contains(REFRESH_TOKEN), "{stored}");
+    assert_eq!(mode(&cache), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn token_refresh_refused_is_diagnosed() {
+    let idp = IdentityMock::new(0, 900)
+        .token_responses(vec![error(
+            "invalid_grant",
+            "AADSTS700082: The refresh token has expired due to inactivity.",
+            &[700082],
+        )])
+        .spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = write_cache(dir.path(), &idp);
+    let run = Doctor::new()
+        .args(["token", "--refresh", "--format", "json", "--token-cache"])
+        .arg(&cache)
+        .secrets(USER, ["0.Old-Refresh-Marker-k3"])
+        .run();
+    assert_eq!(run.code, 5, "{}", run.stdout);
+    assert_eq!(
+        run.expect_json()["diagnoses"][0]["id"],
+        "oauth-invalid-grant"
+    );
+    assert_eq!(run.expect_json()["diagnoses"][0]["stage"], "oauth");
+}
