@@ -550,4 +550,42 @@ mod tests {
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert!(!format!("{c:?}").contains("hunter2"));
     }
+
+    #[test]
+    fn the_example_of_docs_monitoring_md_is_a_valid_config() {
+        use std::os::unix::fs::PermissionsExt;
+        let doc = include_str!("../../docs/monitoring.md");
+        let block = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .expect("a toml block in docs/monitoring.md");
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "secret\n").unwrap();
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let pw = pw.display().to_string();
+        // Every commented-out key is used too; the files become ours.
+        let text: String = block
+            .lines()
+            .filter(|l| !l.starts_with("cafile") && !l.contains("[web]"))
+            .map(|l| {
+                let l = match l.strip_prefix("# ") {
+                    Some(key) if key.contains(" = ") => key,
+                    _ => l,
+                };
+                let l = l.replace("/etc/smtp-doctor/alerts.pw", &pw).replace(
+                    "token_env = \"HELPDESK_TOKEN\"",
+                    &format!("token_file = {pw:?}"),
+                );
+                format!("{l}\n")
+            })
+            .collect();
+        let c = parse(Path::new("example.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(c.accounts.len(), 2);
+        assert_eq!(c.accounts["alerts"].min_interval, Duration::from_secs(900));
+        assert_eq!(c.accounts["helpdesk"].min_interval, DEFAULT_MIN_INTERVAL);
+        assert!(c.accounts["helpdesk"].credential.is_token());
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+    }
 }

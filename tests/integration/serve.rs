@@ -709,3 +709,49 @@ fn a_half_web_section_is_a_config_error() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains(":4:") && err.contains("tls_key_file"), "{err}");
 }
+
+#[test]
+fn checks_across_accounts_are_bounded_by_max_concurrent_checks() {
+    let server = FakeSmtp::starttls()
+        .caps(&["AUTH PLAIN"])
+        .accept(USER, PASSWORD)
+        .greeting_delay(Duration::from_millis(300))
+        .spawn();
+    let mut text = account(&server, "max_concurrent_checks = 1");
+    for name in ["second", "third"] {
+        text.push_str(&format!(
+            "[accounts.{name}]\naddress = \"{USER}\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\npassword_file = \"@PW@\"\n",
+            server.port()
+        ));
+    }
+    let serve = Serve::start(config(&text));
+    let port = serve.port;
+    let scrapes: Vec<_> = ["alerts", "second", "third"]
+        .into_iter()
+        .map(|t| {
+            std::thread::spawn(move || {
+                request(
+                    port,
+                    &format!(
+                        "GET /probe?target={t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    ),
+                    b"",
+                )
+            })
+        })
+        .collect();
+    for s in scrapes {
+        let (status, body) = s.join().unwrap();
+        assert_eq!(
+            value(&body, "smtp_doctor_probe_success"),
+            Some(1.0),
+            "{status} {body}"
+        );
+    }
+    assert_eq!(server.auth_commands().len(), 3, "{}", server.dump());
+    assert_eq!(
+        server.peak_connections(),
+        1,
+        "max_concurrent_checks = 1 was exceeded"
+    );
+}
