@@ -140,7 +140,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Lint an OAuth access token (or a whole XOAUTH2 string) offline, without using it.
     #[command(after_long_help = concat!(
-        "Examples:\n  smtp-doctor token --token-file token.txt --user alice@contoso.com\n  printf %s \"$TOKEN\" | smtp-doctor token --token-stdin --format json\n\n",
+        "Examples:\n  smtp-doctor token --token-file token.txt --user alice@contoso.com\n  printf %s \"$TOKEN\" | smtp-doctor token --token-stdin --format json\n  smtp-doctor token --refresh --token-cache ~/.cache/smtp-doctor/alice.json --user alice@contoso.com\n\n",
         "The JWT payload is decoded without verifying its signature; the server still decides.\n\n",
         exit_codes!()
     ))]

@@ -138,6 +138,32 @@ fn google_profile_signs_in_with_its_client_secret() {
 }
 
 #[test]
+fn custom_profile_signs_in_with_its_endpoints_and_scope() {
+    let idp = IdentityMock::new(0, 900)
+        .token_responses(vec![success(TOKEN)])
+        .spawn();
+    let base = idp.authority();
+    let mut cfg = AuthCodeConfig::endpoints(
+        Profile::Custom,
+        Some(&format!("{base}/realms/mail/protocol/openid-connect/auth")),
+        Some(&format!("{base}/realms/mail/protocol/openid-connect/token")),
+        Some("openid email smtp"),
+        "smtp-doctor",
+    )
+    .unwrap();
+    cfg.wait = Duration::from_secs(15);
+    let (result, _) = run(&cfg, 1);
+    assert_eq!(result.expect("token").access_token.expose(), TOKEN);
+    let reqs = idp.requests();
+    assert!(reqs[0]
+        .path
+        .starts_with("/realms/mail/protocol/openid-connect/auth?"));
+    assert_eq!(reqs[0].form["scope"], "openid email smtp");
+    assert!(!reqs[0].form.contains_key("access_type"));
+    assert_eq!(token_requests(&idp)[0].form["client_id"], "smtp-doctor");
+}
+
+#[test]
 fn state_mismatch_is_refused_without_a_token_exchange() {
     let idp = IdentityMock::new(0, 900)
         .authorize(Authorize::WrongState)
