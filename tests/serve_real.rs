@@ -8,6 +8,9 @@
 //!   log at most one AUTH of the bad account per `min_interval`, and
 //!   `promtool check metrics` must pass on what the exporter served;
 //!   `SMTP_DOCTOR_HARNESS=… cargo test --test serve_real prometheus -- --ignored`
+//! - `promtool check metrics` on every kind of answer, against fake servers
+//!   (no harness needed);
+//!   `cargo test --test serve_real promtool -- --ignored`
 //! - a real headless Chromium (Debian's `chromium` + `chromium-driver`),
 //!   driven over WebDriver with plain HTTP calls: paste an error, see the
 //!   diagnosis, no request to anything but the server; a screenshot (into
@@ -284,16 +287,24 @@ fn prometheus_scrapes_the_exporter_with_the_documented_relabelling() {
     assert!(checks <= 2 * allowed, "{checks} checks\n{own}");
 
     // promtool's linter on what the exporter serves.
-    for path in ["/probe?target=good", "/probe?target=bad", "/metrics"] {
+    promtool_check_metrics(
+        exporter,
+        &["/probe?target=good", "/probe?target=bad", "/metrics"],
+    );
+}
+
+/// `promtool check metrics` on each path's answer.
+fn promtool_check_metrics(exporter: u16, paths: &[&str]) {
+    for path in paths {
         let (status, body) = http(exporter, "GET", path, None);
-        assert_eq!(status, 200);
+        assert_eq!(status, 200, "{path}: {body}");
         let mut promtool = Command::new("promtool")
             .args(["check", "metrics"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
+            .expect("promtool (Debian package `prometheus`) is installed");
         promtool
             .stdin
             .take()
@@ -308,6 +319,52 @@ fn prometheus_scrapes_the_exporter_with_the_documented_relabelling() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+#[ignore = "needs Debian's prometheus (promtool); run by .ci/run"]
+fn promtool_accepts_every_answer_of_the_exporter() {
+    use support::fake_smtp::FakeSmtp;
+    // Without the harness too: fake servers for a good login, a wrong
+    // password and a certificate-less plaintext server, so every family
+    // (with and without its optional series) is linted.
+    let good = FakeSmtp::starttls()
+        .caps(&["AUTH PLAIN"])
+        .accept("a@example.test", "right")
+        .spawn();
+    let bad = FakeSmtp::starttls()
+        .caps(&["AUTH PLAIN"])
+        .accept("a@example.test", "other")
+        .spawn();
+    let plain = FakeSmtp::plain()
+        .caps(&["AUTH PLAIN"])
+        .accept("a@example.test", "right")
+        .spawn();
+    let tmp = tempfile::tempdir().unwrap();
+    let pw = secret_file(tmp.path(), "pw", "right");
+    let ca = support::certs::ca_file();
+    let mut text = format!("cafile = {ca:?}\n");
+    for (name, port, tls) in [
+        ("good", good.port(), "starttls"),
+        ("bad", bad.port(), "starttls"),
+        ("plain", plain.port(), "none"),
+    ] {
+        text.push_str(&format!(
+            "[accounts.{name}]\naddress = \"a@example.test\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"{tls}\"\npassword_file = {pw:?}\n"
+        ));
+    }
+    let config = tmp.path().join("smtp-doctor.toml");
+    std::fs::write(&config, text).unwrap();
+    let (_serve, exporter) = serve(&config);
+    promtool_check_metrics(
+        exporter,
+        &[
+            "/probe?target=good",
+            "/probe?target=bad",
+            "/probe?target=plain",
+            "/metrics",
+        ],
+    );
 }
 
 fn count_lines(path: &Path, needle: &str) -> u64 {
