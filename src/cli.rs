@@ -160,6 +160,14 @@ pub enum Command {
         "Exit codes: 0 after SIGTERM or Ctrl-C (or a valid --check-config), 2 for a config error."
     ))]
     Serve(ServeArgs),
+    /// Print what to type in a mail client for an address: server, port, security, user name, password.
+    #[command(after_long_help = concat!(
+        "Examples:\n  smtp-doctor settings alice@example.com\n  smtp-doctor settings bob@company.example --no-http\n\n",
+        "Discovers the server as `check` does (provider table, MX, autoconfig, ISPDB, Autodiscover, SRV) ",
+        "and connects to no mail server. Sections for Gmail \"Send mail as\", Outlook, Thunderbird and Apple Mail.\n\n",
+        "Exit codes: 0 when printed, 2 for a usage error."
+    ))]
+    Settings(SettingsArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_long_help = "Examples:\n  smtp-doctor completions bash > /etc/bash_completion.d/smtp-doctor\n  smtp-doctor completions zsh > \"${fpath[1]}/_smtp-doctor\"\n  smtp-doctor completions fish > ~/.config/fish/completions/smtp-doctor.fish"
@@ -175,7 +183,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The subcommand whose page to print (smtp-doctor-COMMAND(1)) [default: the smtp-doctor(1) page].
-    #[arg(value_name = "COMMAND", value_parser = ["check", "explain", "token", "demo", "serve", "completions", "man"])]
+    #[arg(value_name = "COMMAND", value_parser = ["check", "explain", "token", "demo", "serve", "settings", "completions", "man"])]
     pub command: Option<String>,
     /// Write every page (smtp-doctor.1 and smtp-doctor-COMMAND.1) into this directory instead.
     #[arg(long, value_name = "DIR", conflicts_with = "command")]
@@ -284,6 +292,28 @@ impl From<CheckFormat> for Format {
             CheckFormat::Text | CheckFormat::Nagios => Format::Text,
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SettingsArgs {
+    /// The address, user@domain.
+    #[arg(value_name = "ADDRESS")]
+    pub address: String,
+    /// Ask only this DNS server, ADDR[:PORT] (port 53 by default) [default: the system's resolver].
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = crate::net::dns::parse_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// Trust only the CA certificates in this PEM file (for HTTPS discovery).
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+    /// ISPDB base URL [default: https://autoconfig.thunderbird.net/v1.1/].
+    #[arg(long, value_name = "URL")]
+    pub ispdb: Option<String>,
+    /// Ask no HTTP source (autoconfig, ISPDB, Autodiscover).
+    #[arg(long)]
+    pub no_http: bool,
+    /// Deadline of each DNS lookup, in seconds [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -67,6 +67,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Man(args) => commands::shell::man(&args),
         Command::Token(args) => commands::token::run(&args, cli.color),
         Command::Serve(args) => commands::serve::run(&args),
+        Command::Settings(args) => commands::settings::run(&args, cli.color),
     };
     match result {
         Ok(status) => status,

@@ -5,6 +5,7 @@ pub(crate) mod check;
 pub(crate) mod demo;
 pub(crate) mod explain;
 pub(crate) mod serve;
+pub(crate) mod settings;
 pub mod shell;
 pub(crate) mod token;
 

@@ -26,6 +26,7 @@
 
 pub(crate) mod autoconfig;
 pub(crate) mod hostcheck;
+pub(crate) mod settings;
 pub(crate) mod web;
 
 use crate::diagnose::{Observation, Signal};

@@ -4,6 +4,7 @@
 
 pub mod json;
 pub mod nagios;
+pub(crate) mod settings;
 pub(crate) mod style;
 pub mod text;
 
