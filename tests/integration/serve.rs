@@ -334,7 +334,7 @@ fn a_rate_limited_answer_backs_the_account_off_past_min_interval() {
         .auth_reply("454 4.7.0 Too many login attempts, please try again later")
         .spawn();
     let serve = Serve::start(config(
-        &account(&server, "").replace("min_interval = \"1h\"", "min_interval = \"1s\""),
+        &account(&server, "").replace("min_interval = \"1h\"", "min_interval = \"2s\""),
     ));
     let (_, body) = serve.get("/probe?target=alerts");
     assert_eq!(
@@ -342,7 +342,7 @@ fn a_rate_limited_answer_backs_the_account_off_past_min_interval() {
         Some(0.0),
         "{body}"
     );
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(2300));
     // Past min_interval, but the back-off (twice min_interval) still holds.
     let (_, again) = serve.get("/probe?target=alerts");
     assert_eq!(
@@ -351,6 +351,10 @@ fn a_rate_limited_answer_backs_the_account_off_past_min_interval() {
         "{}\n{again}",
         server.dump()
     );
+    // Once the back-off is over, the next scrape tries again.
+    std::thread::sleep(Duration::from_millis(2000));
+    serve.get("/probe?target=alerts");
+    assert_eq!(server.auth_commands().len(), 2, "{}", server.dump());
 }
 
 #[test]
