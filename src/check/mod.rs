@@ -8,6 +8,7 @@
 
 pub(crate) mod addresses;
 mod config;
+mod guess;
 mod plan;
 mod run;
 pub(crate) mod suggest;

@@ -176,7 +176,27 @@ impl Checking {
     ) -> Checking {
         let known = plan.domain.is_some() && plan.source == Source::ProviderTable && !plan.dry_run;
         if !known {
-            return Checking::discover(plan, options.dns.as_ref()).await;
+            let mut checking = Checking::discover(plan, options.dns.as_ref()).await;
+            let only_guesses = checking.candidates.len() > 1
+                && checking
+                    .candidates
+                    .iter()
+                    .all(|c| c.source == Source::Guess);
+            // After a DNS timeout the guesses would only time out again.
+            let dns_answered = checking
+                .discovery
+                .as_ref()
+                .is_none_or(|d| d.timed_out().next().is_none());
+            if only_guesses && dns_answered && !checking.plan.dry_run {
+                let started = Instant::now();
+                let notes = super::guess::rank(&mut checking.candidates, options).await;
+                if let Some(d) = checking.discovery.as_mut() {
+                    d.candidates = checking.candidates.clone();
+                    d.notes.extend(notes);
+                }
+                checking.busy += started.elapsed();
+            }
+            return checking;
         }
         let started = Instant::now();
         let endpoint = plan.endpoint.clone();

@@ -427,3 +427,36 @@ fn nagios_describes_the_best_endpoint_and_counts_the_candidates_tried() {
     );
     assert_eq!(run.stdout.lines().count(), 1, "{}", run.context());
 }
+
+#[test]
+fn only_guesses_are_probed_without_the_secret_and_the_one_that_answers_gets_it() {
+    // smtp.<domain> resolves to 127.0.0.2, where nothing listens; mail.<domain>
+    // to 127.0.0.1, where an implicit-TLS server answers on the port given.
+    // (srv-ok.test: the test certificate names its smtp. and mail. hosts; no SRV here.)
+    let user = "alice@srv-ok.test";
+    let server = implicit_server(user);
+    let dns = TestDns::new()
+        .zone("srv-ok.test")
+        .a("smtp.srv-ok.test", "127.0.0.2")
+        .a("mail.srv-ok.test", "127.0.0.1")
+        .spawn();
+    let port = server.port().to_string();
+    let run = check(
+        user,
+        dns.addr(),
+        &["--no-http", "--port", &port, "--tls", "implicit"],
+    );
+    assert_eq!(run.code, 0, "{}", run.context());
+    // Only the guess that answered was probed with the secret.
+    assert_eq!(
+        endpoints(&run),
+        [format!("guess mail.srv-ok.test:{port} implicit ok")],
+        "{}",
+        run.context()
+    );
+    let notes = run.expect_json()["discovery"]["notes"].to_string();
+    assert!(
+        notes.contains("guess smtp.srv-ok.test") && notes.contains("answered up to AUTH"),
+        "{notes}"
+    );
+}
