@@ -12,7 +12,11 @@
 //!   "throttling" (no boundary needed after it); a leading `*` needs none
 //!   before it (`*quotaexceeded*` inside `SubmissionQuotaExceededException`);
 //! - phrases that start or end with punctuation or a space (`hotmail.`,
-//!   `querya `) carry their own boundary on that side.
+//!   `querya `) carry their own boundary on that side;
+//! - a phrase whose last word has five letters or more also matches its
+//!   inflections (`blacklist` in "blacklisted", `connection` in
+//!   "connections"): only short words (`rbl`, `tls`, `pip`) must end where
+//!   the phrase ends.
 //!
 //! Word characters are letters and digits, except the scripts written
 //! without spaces between words (Chinese, Japanese, Korean), where any
@@ -21,6 +25,10 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::collections::HashMap;
+
+/// Length from which a phrase's last (ASCII) word may carry an inflection
+/// after it without a `*`.
+const INFLECTED_WORD: usize = 5;
 
 /// One compiled table of phrases.
 pub struct PhraseTable {
@@ -90,7 +98,17 @@ impl PhraseTable {
             ids.insert(p, patterns.len() as u32);
             let first = text.chars().next().is_some_and(is_word_char);
             let last = text.chars().next_back().is_some_and(is_word_char);
-            bounds.push((first && !suffix, last && !stem));
+            // A phrase whose last word is long enough to be inflected
+            // ("blacklist" → "blacklisted", "connection" → "connections")
+            // matches its inflections; a short one (`rbl`, `tls`, `pip`) is
+            // a whole word.
+            let last_word = text
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            let inflects = last_word >= INFLECTED_WORD && text.is_ascii();
+            bounds.push((first && !suffix, last && !stem && !inflects));
             patterns.push(text);
         }
         let automaton = AhoCorasickBuilder::new()
@@ -179,6 +197,9 @@ mod tests {
         let t = table();
         assert!(has(&t, "you are being throttled", "throttl*"));
         assert!(!has(&t, "unthrottled", "throttl*"));
+        let t2 = PhraseTable::new(["blacklist", "pip"]);
+        assert!(t2.found(&t2.scan("ip blacklisted"), "blacklist"));
+        assert!(!t2.found(&t2.scan("pipeline"), "pip"));
         assert!(has(&t, "smtp.hotmail.com", "hotmail."));
         assert!(!has(
             &t,

@@ -353,7 +353,7 @@ pub static RULES: &[Rule] = &[
     err(
         "microsoft-tenant-blocked",
         C::AccountActionRequired,
-        When::reply().any(&["5.7.705", "tenant has exceeded threshold", "5.1.8", "bad outbound sender", "account has been blocked", "restricted from sending", "5.7.501", "5.7.502", "5.7.503", "spam abuse detected"]),
+        When::reply().any(&["5.7.705", "tenant has exceeded threshold", "bad outbound sender", "account has been blocked", "restricted from sending", "5.7.501", "5.7.502", "5.7.503", "spam abuse detected"]),
         "Microsoft has blocked this account or tenant from sending (usually after suspected spam)",
         "An administrator must review the account in the Microsoft Defender portal (Restricted entities) and release it, after securing it (reset the password, check forwarding rules). For a blocked tenant, open a support request.",
         Some("https://learn.microsoft.com/en-us/defender-office-365/outbound-spam-restore-restricted-users"),
@@ -441,6 +441,14 @@ pub static RULES: &[Rule] = &[
         Some("https://www.twilio.com/docs/sendgrid/for-developers/sending-email/sender-identity"),
     ),
     err(
+        "sending-too-fast",
+        C::RateLimited,
+        When::reply().any(&["per second", "too fast", "emails per minute", "messages per minute", "connection rate"]),
+        "The server is limiting how fast this client sends",
+        "Send more slowly: fewer messages per second and fewer parallel connections (one connection, messages one after another); the server lets mail through again at a lower rate.",
+        None,
+    ),
+    err(
         "recipient-mailbox-full",
         C::QuotaExceeded,
         When::reply().enhanced(&["5.2.2", "4.2.2"]).or(&When::reply().any(&["mailbox full", "mailbox is full", "mailbox quota exceeded", "recipient's mailbox is full", "user is over quota", "boîte du destinataire pleine", "boite du destinataire pleine"])),
@@ -451,7 +459,7 @@ pub static RULES: &[Rule] = &[
     err(
         "transactional-credits-exceeded",
         C::QuotaExceeded,
-        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "limit exceeded", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit", "too many recipients"]).or(&When::reply().enhanced(&["5.4.5", "5.3.4", "5.5.3", "4.5.3"])),
+        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit", "too many recipients", "relay quota"]).or(&When::reply().enhanced(&["5.4.5", "5.3.4", "5.5.3", "4.5.3"])),
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,
@@ -484,7 +492,7 @@ pub static RULES: &[Rule] = &[
     err(
         "too-many-connections",
         C::RateLimited,
-        When::reply().any(&["too many connections", "too many concurrent", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl*", "sending rate", "connection limit", "too many sessions", "slow down", "try again in", "unusual rate"]),
+        When::reply().any(&["too many connections", "too many concurrent", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl*", "sending rate", "connection limit", "too many sessions", "slow down", "try again in", "unusual rate", "frequency limited", "connection frequency", "trop de connexions", "concurrent connections", "too fast", "per second", "connection rate", "too many recipient attempts", "possible smtp attack", "连接频率", "频率受限"]),
         "The server is rate-limiting this client",
         "Wait before trying again and reduce how often you connect or log in (one connection at a time; fix credentials before retrying). The block usually lifts by itself within minutes to an hour.",
         None,
@@ -496,6 +504,14 @@ pub static RULES: &[Rule] = &[
         "The server refuses this client's IP address (it is on a blocklist or has a poor reputation)",
         "Check the IP at the blocklist named in the reply and follow its delisting steps. Sending from a home or cloud IP straight to an MX rarely works: send through your provider's submission server (port 587 with AUTH) instead.",
         Some("https://check.spamhaus.org/"),
+    ),
+    err(
+        "ehlo-name-not-fqdn",
+        C::ProtocolError,
+        When::reply().any(&["need fully-qualified hostname", "need fully qualified hostname", "helo command rejected: need fully"]),
+        "The server refused the client's EHLO/HELO name: it is not a fully qualified domain name",
+        "Configure the client's EHLO/HELO name (\"local domain\", \"hostname\", smtp-doctor's --ehlo-name) to this machine's real FQDN; localhost or a bare host name is refused.",
+        Some("https://www.postfix.org/postconf.5.html#reject_non_fqdn_helo_hostname"),
     ),
     err(
         "client-host-rejected",
@@ -516,15 +532,23 @@ pub static RULES: &[Rule] = &[
     err(
         "sender-address-not-owned",
         C::SenderNotPermitted,
-        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified", "local user only", "same as authorization user", "must be same as", "dmarc policy", "permissions to send as", "permission to send as", "not one of your addresses", "not allowed in header from", "not allowed to use the domain", "as a sender domain", "invalid sender", "emetteur invalide", "émetteur invalide"]),
+        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified", "local user only", "same as authorization user", "must be same as", "dmarc policy", "permissions to send as", "permission to send as", "not one of your addresses", "not allowed in header from", "not allowed to use the domain", "as a sender domain", "invalid sender", "emetteur invalide", "émetteur invalide", "must equal authorized user", "sender verify failed", "sender unauthenticated", "unconfigured sending domain", "not authorized to perform", "sender refused"]),
         "You logged in, but may not send with this From address",
         "Send with the address of the account you log in with, or add the other address as a verified alias/\"send as\" identity in the provider's settings.",
         None,
     ),
     err(
+        "relay-needs-login",
+        C::AuthRequired,
+        When::reply().any(&["turn on smtp authentication", "please turn on smtp auth", "without authentication"]),
+        "The server relays only for clients that log in, and this client did not",
+        "Turn on SMTP authentication in the client (\"My outgoing server requires authentication\") with the mailbox's user name and password, on the submission port (587 STARTTLS or 465 TLS).",
+        RFC4954,
+    ).also("relay-denied", "The server words it as a refusal to relay"),
+    err(
         "relay-denied",
         C::RelayDenied,
-        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send", "rcpthosts", "relais refus*", "reencaminhamento recusado", "reencaminhamento negado", "retransmissão negada"]),
+        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send", "rcpthosts", "relais refus*", "not a gateway", "relay attempt", "use submission for outgoing", "reencaminhamento recusado", "reencaminhamento negado", "retransmissão negada"]),
         "The server refuses to relay this message for this client",
         "Authenticate before sending (SMTP AUTH on port 587), or, for an internal relay, ask its administrator to allow this client's IP address. An MX only accepts mail for its own domains.",
         Some("https://www.rfc-editor.org/rfc/rfc5321#section-3.6.2"),
@@ -556,7 +580,7 @@ pub static RULES: &[Rule] = &[
     err(
         "account-disabled",
         C::AccountActionRequired,
-        When::reply().any(&["account is disabled", "account disabled", "account has been disabled", "account is locked", "account locked", "account suspended", "account has been suspended", "user is locked", "mailbox disabled", "verify your account", "unusual activity", "suspicious", "captcha", "account is not active", "account inactive", "payment", "unpaid", "not a robot", "use web for sending", "please activate your", "account is not activated", "account not activated"]),
+        When::reply().any(&["account is disabled", "account disabled", "account has been disabled", "unusual sending activity", "account is locked", "account locked", "account suspended", "account has been suspended", "user is locked", "mailbox disabled", "verify your account", "unusual activity", "suspicious", "captcha", "account is not active", "account inactive", "payment", "unpaid", "not a robot", "use web for sending", "please activate your", "account is not activated", "account not activated"]),
         "The account is locked, suspended or needs to be verified before it can send",
         "Sign in to the provider's web mail in a browser and follow its prompts (verification, unlock, payment); then try again.",
         None,
@@ -599,6 +623,22 @@ pub static RULES: &[Rule] = &[
         When::reply().enhanced(&["5.7.8"]),
         "The server rejected the user name or password (5.7.8 authentication credentials invalid)",
         "Retype the password and check the user name (most providers want the full address). Providers with 2-step verification want an app password; if a password manager filled it in, check for trailing spaces.",
+        RFC4954,
+    ),
+    err(
+        "server-refused-credentials",
+        C::WrongCredentials,
+        When::reply().any(&["incorrect authentication data", "authentication credentials invalid", "username and password not accepted", "authentication unsuccessful", "bad username / password", "bad username or password", "invalid username or password", "username or password incorrect", "authentication failure", "sasl authentication failed", "denied pop3 access", "server denied pop"]),
+        "The server rejected the user name or password",
+        "Retype the password and check the user name (most providers want the full address). Providers with 2-step verification want an app password; if a password manager filled it in, check for trailing spaces.",
+        RFC4954,
+    ),
+    err(
+        "client-reports-login-failed",
+        C::WrongCredentials,
+        When::reply().any(&["could not authenticate", "authorization failed", "authentication error", "failed to authenticate", "configuration could not be verified", "check your username and password", "check username and password", "username or password wrong", "user or password wrong", "username or password is wrong", "username or password is incorrect", "cannot login", "can't login", "unable to log in", "login failed", "login to server"]),
+        "The mail client reports that the login was refused",
+        "The server refused the user name or password the client sent: retype the password, use the full address as user name, and use an app password where the provider wants one (Gmail, Yahoo, iCloud, and accounts with 2-step verification). Run `smtp-doctor check ADDRESS` to see the server's own reply.",
         RFC4954,
     ),
     err(
@@ -661,7 +701,7 @@ pub static RULES: &[Rule] = &[
     err(
         "command-syntax-error",
         C::ProtocolError,
-        When::reply().any(&["syntax error", "command unrecognized", "command not recognized", "unrecognized command", "bad sequence", "line too long", "command not implemented", "hello first", "ehlo first"]).or(&When::reply().range(500, 503)),
+        When::reply().any(&["syntax error", "command unrecognized", "command not recognized", "unrecognized command", "bad sequence", "line too long", "command not implemented", "hello first", "ehlo first", "synchronization error", "improper command pipelining", "invalid syntax", "syntax should be"]).or(&When::reply().range(500, 503)),
         "The server refused a command as malformed or out of sequence",
         "This points to a client bug, a manual session gone wrong (e.g. STARTTLS before EHLO) or a middlebox rewriting the dialogue. Capture a transcript with --verbose and compare it with the server's EHLO capabilities.",
         RFC5321_REPLIES,

@@ -121,7 +121,7 @@ fn harness_replies_map_to_their_rules() {
     );
     assert_id(
         reply(535, "Incorrect authentication data"),
-        "authentication-failed-text",
+        "server-refused-credentials",
     );
     assert_id(
         reply(504, "5.7.4 Unrecognized authentication type"),
@@ -206,7 +206,7 @@ fn a_reply_phrase_beats_a_whole_text_phrase_and_a_dropped_connection() {
             "535 Incorrect authentication data",
         ),
     ]);
-    assert_eq!(d[0].id, "authentication-failed-text");
+    assert_eq!(d[0].id, "server-refused-credentials");
     // The dropped connection is a consequence of the refusal: one cause,
     // one diagnosis.
     assert_eq!(d.len(), 1, "{d:?}");

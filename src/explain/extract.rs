@@ -47,6 +47,9 @@ pub fn normalise(text: &str) -> String {
         .replace("\r\n", "\n")
         .replace('\r', "\n");
     s = s.replace(['\u{2028}', '\u{2029}'], "\n");
+    // Typographic quotes (dialogs, word processors) read as plain ones, so
+    // "doesn’t" matches the catalogue's "doesn't".
+    s = s.replace(['\u{2019}', '\u{2018}', '\u{02bc}'], "'");
     if looks_like_markup(&s) {
         s = strip_tags(&s);
     }

@@ -177,6 +177,17 @@ impl Gather {
                 .map(|i| lines_before + 1 + raw[..i].matches('\n').count())
         };
         let found_replies = replies(&text);
+        // An error reply standing on its own line with words after its code
+        // (`421 mwinf5c27 ME`, `550 that IP address is not allowed`) is a
+        // weak sign of mail; a price list's `535 EUR` is too, so it only
+        // counts where no other subsystem shows.
+        self.weak_mail |= found_replies.iter().any(|r| {
+            r.code.is_some_and(|c| c >= 400)
+                && r.text.get(4..).is_some_and(|t| {
+                    t.split_whitespace().count() >= 3
+                        && t.chars().next().is_some_and(char::is_alphabetic)
+                })
+        });
         let personal = signals::personal_microsoft_address(&lower);
         let mut success = false;
         for found in &found_replies {

@@ -97,7 +97,6 @@ const STRONG: &[&str] = &[
     "gsmtp",
     "sasl login",
     "sasl plain",
-    "sasl_*",
     "auth login",
     "auth plain",
     "auth cram-md5",
@@ -113,6 +112,8 @@ const STRONG: &[&str] = &[
     "почт*",
     "e-mail server",
     "email server",
+    "expected response code",
+    "responseparsingerror",
 ];
 
 /// Mail words that also occur where mail is not the subject (a login form's

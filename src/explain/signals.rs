@@ -17,6 +17,10 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::TlsNotTls,
         &[
+            "\\026\\003\\001",
+            "\\x16\\x03\\x01",
+            "\\026\\003\\003",
+            "\\x16\\x03\\x03",
             "wrong version number",
             "wrong_version_number",
             "packet length too long",
@@ -123,6 +127,9 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::TlsCertUntrusted,
         &[
+            "issuer certificate could not be found",
+            "issuer certificate of a locally looked up certificate could not be found",
+            "unable to get issuer certificate",
             "unable to get local issuer certificate",
             "unable_to_get_issuer_cert",
             "unable_to_verify_leaf_signature",
@@ -201,6 +208,11 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::TlsHandshake,
         &[
+            "tls negotiation failed",
+            "starttls failed",
+            "failed to start tls",
+            "unable to start tls",
+            "tls: wrapper",
             "handshake failed",
             "ssl handshake",
             "tls handshake",
@@ -249,6 +261,9 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::AuthNotOffered,
         &[
+            "did not advertise authentication",
+            "not advertise auth",
+            "does not advertise auth",
             "smtp auth extension not supported",
             "auth extension not supported",
             "server does not support authentication",
@@ -265,6 +280,11 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::NoCommonMechanism,
         &[
+            "0 possible authenticators",
+            "unable to use this auth type",
+            "invalid mechanism",
+            "mechanism not available",
+            "no authenticators",
             "no supported authentication methods",
             "no suitable authentication",
             "no compatible authentication",
@@ -313,6 +333,13 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::DnsNotFound,
         &[
+            "eai_fail",
+            "eai_noname",
+            "host lookup failed",
+            "0x800ccc0d",
+            "server could not be found",
+            "wurde nicht gefunden",
+            "could not resolve",
             "enotfound",
             "name or service not known",
             "no such host",
@@ -378,6 +405,14 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::ConnectRefused,
         &[
+            "forbidden by its access permissions",
+            "rifiuto persistente",
+            "в соединении отказано",
+            "отказано в соединении",
+            "connexion refusée",
+            "verbindung abgelehnt",
+            "conexión rechazada",
+            "conexão recusada",
             "econnrefused",
             "connection refused",
             "actively refused",
@@ -413,6 +448,9 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::ConnectTimeout,
         &[
+            "not responding",
+            "is not responding",
+            "server not responding",
             "etimedout",
             "connection timed out",
             "connect timed out",
@@ -456,6 +494,20 @@ const TABLE: &[(Signal, &[&str])] = &[
     (
         Signal::ConnectionClosed,
         &[
+            "empty response",
+            "response is empty",
+            "got empty code",
+            "with message \"\"",
+            "unable to read response",
+            "response parsing error",
+            "responseparsingerror",
+            "unable to parse status code",
+            "unexpectedly disconnected",
+            "code -1",
+            "code: -1",
+            "response: ()",
+            "eof",
+            "invalid response code -1",
             "connection closed",
             "unexpectedly closed",
             "connection unexpectedly",
@@ -487,6 +539,10 @@ const TABLE: &[(Signal, &[&str])] = &[
         // read timeout (the open timeout is `Net::OpenTimeout`).
         Signal::StageTimeout,
         &[
+            "read timeout",
+            "read timed out",
+            "timeout after data",
+            "timeout after end of data",
             "net::readtimeout",
             // Outlook 0x8004210B: connected, but a reply never came.
             "timed out waiting for a response from the sending (smtp) server",
@@ -506,6 +562,7 @@ const WRAPPERS: &[(Signal, &[&str])] =
 /// `certificate verification failed: certificate 2 of 4 has expired` names
 /// the expiry only in its own words.
 const SAME_LINE: &[(Signal, &str, &str)] = &[
+    (Signal::DnsNotFound, "host lookup ", " failed"),
     (Signal::DnsTimeout, "lookup ", "i/o timeout"),
     (Signal::DnsTimeout, "lookup ", "timed out"),
     (Signal::DnsTimeout, "communications error to", "timed out"),
