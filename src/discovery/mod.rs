@@ -35,6 +35,7 @@ use crate::endpoint::{Endpoint, TlsMode};
 use crate::net::dns::{self, Dns, DnsError};
 use crate::net::DnsFailure;
 use crate::providers;
+use std::time::Duration;
 
 /// Where a candidate came from (shown in reports, JSON `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,6 +281,32 @@ impl Discovery {
     }
 }
 
+/// Runs every future at once (the few ISPDB questions), results in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
 /// SRV records in a fixed order: lowest priority first (as RFC 2782
 /// requires), then, among equal priorities, highest weight first, then by
 /// target name.
@@ -342,11 +369,12 @@ pub(crate) async fn candidates_with(
     // Everything is asked for at once; the answers are used in rank order.
     let submissions = format!("_submissions._tcp.{domain}");
     let submission = format!("_submission._tcp.{domain}");
+    // One bound for every HTTP source of this discovery.
+    let web_deadline = tokio::time::Instant::now() + web.map_or(Duration::ZERO, |w| w.budget);
     let asked_web = async {
         match web {
             Some(w) => {
-                let deadline = tokio::time::Instant::now() + w.budget;
-                crate::net::timeout::before(deadline, web::ask_domain(w, dns, &domain, address))
+                crate::net::timeout::before(web_deadline, web::ask_domain(w, dns, &domain, address))
                     .await
                     .unwrap_or_else(|| {
                         vec![(
@@ -422,13 +450,30 @@ pub(crate) async fn candidates_with(
         found.extend(f);
     }
     if let (Some(w), true) = (web, found.is_empty() && d.candidates.is_empty()) {
-        // The ISPDB's entry for the MX host's domain (a hoster's customers).
+        // The ISPDB's entry for the MX host's domain (a hoster's customers):
+        // the host minus its first label, and its base domain, at once.
         if let Some(mx) = mx_hosts.first() {
-            let base = web::base_domain(mx);
-            if base != domain {
-                let (step, f) = web::ask_ispdb_mx(w, dns, &base, &domain, address).await;
+            let mut names: Vec<String> = Vec::new();
+            for n in [
+                mx.split_once('.').map(|(_, rest)| rest.to_string()),
+                Some(web::base_domain(mx)),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if n.contains('.') && n != domain && !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+            let asks = names
+                .iter()
+                .map(|n| web::ask_ispdb_mx(w, dns, n, &domain, address));
+            let answers = crate::net::timeout::before(web_deadline, futures_join_all(asks)).await;
+            for (step, f) in answers.unwrap_or_default() {
                 d.http.push(step);
-                found.extend(f);
+                if found.is_empty() {
+                    found.extend(f);
+                }
             }
         }
     }
@@ -525,7 +570,20 @@ pub(crate) async fn candidates_with(
         .iter()
         .any(|h| h.source == Source::Autoconfig && !h.unresolved);
     if let (Some(w), true) = (web, d.candidates.is_empty() && https_autoconfig_resolved) {
-        let (step, f) = web::ask_plain(w, dns, &domain, address).await;
+        let asked =
+            crate::net::timeout::before(web_deadline, web::ask_plain(w, dns, &domain, address));
+        let (step, f) = asked.await.unwrap_or_else(|| {
+            (
+                HttpStep {
+                    source: Source::Autoconfig,
+                    url: format!("http://autoconfig.{domain}/mail/config-v1.1.xml"),
+                    result: "not asked: the HTTP sources' time is spent".into(),
+                    ok: false,
+                    unresolved: false,
+                },
+                None,
+            )
+        });
         d.http.push(step);
         if let Some(f) = f {
             d.push_candidate(Candidate {

@@ -76,11 +76,7 @@ pub(crate) fn render(a: &Advice, out: &mut dyn Write) -> io::Result<()> {
             "  Gmail offers only ports 25, 465 and 587; port {port} cannot be entered"
         )?;
     } else {
-        writeln!(
-            out,
-            "  SMTP Server {host}, Port {port}, Username {}",
-            a.user_name
-        )?;
+        writeln!(out, "  SMTP Server {host}, Port {port}, Username {user}")?;
         writeln!(
             out,
             "  Password: the other provider's {}; choose \"{}\"",

@@ -197,7 +197,7 @@ fn ispdb_entry_of_the_mx_hosts_domain() {
         .spawn();
     let dns = TestDns::new()
         .zone("hoster-customer.test")
-        .mx("hoster-customer.test", 10, "mx01.bighoster.test")
+        .mx("hoster-customer.test", 10, "mx01.mail.bighoster.test")
         .spawn();
     let (run, v) = json_run("dan@hoster-customer.test", dns.addr(), &web);
     assert_eq!(
@@ -205,6 +205,16 @@ fn ispdb_entry_of_the_mx_hosts_domain() {
         ["ispdb-mx https smtp.bighoster.test:587 starttls"],
         "{}",
         run.context()
+    );
+    // Both the MX host minus its first label and its base domain were asked.
+    let lines = http_lines(&v).join("\n");
+    assert!(
+        lines.contains("/v1.1/mail.bighoster.test HTTP 404"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("/v1.1/bighoster.test SMTP smtp.bighoster.test:587"),
+        "{lines}"
     );
 }
 
@@ -435,4 +445,68 @@ fn plain_http_autoconfig_is_the_last_resort_and_marked_untrusted() {
     assert!(http_lines(&v)
         .iter()
         .any(|l| l.contains("over plain HTTP, untrusted")));
+}
+
+#[test]
+fn settings_prints_what_to_type_where() {
+    let d = "settings.test";
+    let web = Web::https()
+        .route(
+            &format!("autoconfig.{d}"),
+            CONFIG,
+            Reply::Xml(autoconfig("smtp.settings.test", 465, "SSL")),
+        )
+        .spawn();
+    let dns = TestDns::new()
+        .zone(d)
+        .a(&format!("autoconfig.{d}"), "127.0.0.1")
+        .spawn();
+    let run = Doctor::new()
+        .args([
+            "settings",
+            "kim@settings.test",
+            "--dns-server",
+            &dns.addr().to_string(),
+            "--cafile",
+            &certs::ca_file().display().to_string(),
+            "--ispdb",
+            &format!("https://127.0.0.1:{}/v1.1/", web.port()),
+        ])
+        .env("SMTP_DOCTOR_HTTP_PORTS", ports_env(&web, None))
+        .run();
+    assert_eq!(run.code, 0, "{}", run.context());
+    for want in [
+        "Server:     smtp.settings.test",
+        "Port:       465",
+        "Security:   SSL/TLS",
+        "User name:  kim@settings.test",
+        "Found by:   autoconfig (https) https://autoconfig.settings.test/mail/config-v1.1.xml?emailaddress=kim%40settings.test",
+        "Gmail \"Send mail as\"",
+        "SMTP Server smtp.settings.test, Port 465, Username kim@settings.test\n",
+        "\"Secured connection using SSL\"",
+        "Outlook (",
+        "Encryption method SSL/TLS",
+        "Thunderbird (",
+        "Connection security SSL/TLS, Authentication method Normal password, User Name kim@settings.test",
+        "Apple Mail (",
+    ] {
+        assert!(run.stdout.contains(want), "missing {want:?}\n{}", run.stdout);
+    }
+    // A personal Outlook.com address: OAuth only, so no Gmail "Send mail as".
+    let run = Doctor::new()
+        .args([
+            "settings",
+            "lee@outlook.com",
+            "--no-http",
+            "--dns-server",
+            &dns.addr().to_string(),
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.context());
+    assert!(
+        run.stdout.contains("Security:   STARTTLS") && run.stdout.contains("only OAuth"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("will not work"), "{}", run.stdout);
 }
