@@ -370,3 +370,32 @@ fn explain_survives_hostile_input_quickly() {
         println!("{name}: {took:?} -> {}", report.category.as_str());
     }
 }
+
+/// The Gmail "Send mail as" dialog (the case smtp-doctor began from) wraps
+/// the other server's reply: the reply inside decides, and the remediation
+/// says where in that dialog to change it. Texts as quoted in the project's
+/// issue tracker and in round7c's fixtures.
+#[test]
+fn the_gmail_send_mail_as_dialog_is_read_inside_out() {
+    let tls = smtp_doctor::explain_bytes(
+        br#"Authentication failed. Please check your username/password. Server returned error: "TLS Negotiation failed, the certificate doesn't match the host., code: 0""#,
+    );
+    assert_eq!(tls.category.as_str(), "tls-certificate-invalid");
+    assert_eq!(tls.diagnoses[0].id, "tls-certificate-name-mismatch");
+    assert!(
+        tls.diagnoses[0].remediation.contains("Send mail as"),
+        "{}",
+        tls.diagnoses[0].remediation
+    );
+    let unreachable = smtp_doctor::explain_bytes(
+        b"Couldn't reach server. Please double check the server and port number.",
+    );
+    assert_eq!(unreachable.category.as_str(), "connection-refused");
+    assert!(unreachable.diagnoses[0]
+        .remediation
+        .contains("Accounts and Import"));
+    let app = smtp_doctor::explain_bytes(
+        b"Authentication failed. Please check your username/password.\nServer returned error: \"[AUTH] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)\"",
+    );
+    assert_eq!(app.category.as_str(), "app-password-required");
+}

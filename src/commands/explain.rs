@@ -21,6 +21,9 @@ fn report(findings: explain::Findings) -> Report {
         .iter()
         .any(|d| d.severity == diagnose::Severity::Error)
     {
+        if let Some(client) = findings.client {
+            diagnose::for_client(&mut diagnoses, client.where_to_change());
+        }
         primary_category(&diagnoses)
     } else if findings.success {
         Category::Ok

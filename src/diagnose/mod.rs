@@ -169,6 +169,9 @@ pub struct Observation {
     pub personal_account: bool,
     /// 1-based line of the pasted text where the evidence starts.
     pub line: Option<usize>,
+    /// The catalogue phrases found in `text`, once computed (observations
+    /// that share a text share the scan).
+    pub(crate) phrases: std::sync::OnceLock<crate::phrase::Found>,
 }
 
 impl Observation {
@@ -186,6 +189,7 @@ impl Observation {
             mechanism: None,
             personal_account: false,
             line: None,
+            phrases: std::sync::OnceLock::new(),
         }
     }
 
@@ -307,17 +311,51 @@ pub(crate) fn catalogue_phrases() -> &'static crate::phrase::PhraseTable {
 /// every other condition of the catalogue, so a phrase or status rule further
 /// down still beats a bare code. Otherwise table order decides.
 pub fn find_rule(obs: &Observation) -> Option<(usize, &'static Rule, bool)> {
-    let found = catalogue_phrases().scan(&obs.text);
+    let found = obs
+        .phrases
+        .get_or_init(|| catalogue_phrases().scan(&obs.text));
+    let compiled = compiled();
     [false, true].into_iter().find_map(|fallback| {
         rules::RULES
             .iter()
             .enumerate()
-            .find(|(_, r)| {
-                r.when
-                    .branches()
-                    .any(|w| w.is_code_fallback() == fallback && w.matches_own(obs, &found))
+            .find(|(i, r)| {
+                r.when.branches().zip(&compiled[*i]).any(|(w, ids)| {
+                    w.is_code_fallback() == fallback && w.matches_own(obs, found, ids)
+                })
             })
             .map(|(i, r)| (i, r, fallback))
+    })
+}
+
+/// Per rule, per branch: its phrases as ids of the catalogue automaton, so
+/// matching a rule is a few binary searches, not a hash per phrase.
+fn compiled() -> &'static [Vec<rule::PhraseIds>] {
+    static C: std::sync::OnceLock<Vec<Vec<rule::PhraseIds>>> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        let table = catalogue_phrases();
+        let ids = |phrases: &[&str]| -> Vec<u32> {
+            phrases
+                .iter()
+                .map(|p| {
+                    table
+                        .id(p)
+                        .expect("every catalogue phrase is in the automaton")
+                })
+                .collect()
+        };
+        rules::RULES
+            .iter()
+            .map(|r| {
+                r.when
+                    .branches()
+                    .map(|w| rule::PhraseIds {
+                        any: ids(w.any),
+                        all: ids(w.all),
+                    })
+                    .collect()
+            })
+            .collect()
     })
 }
 
@@ -490,6 +528,19 @@ fn add_declared_alternative(d: &mut Diagnosis, id: &str) {
                 why: also.why.to_string(),
             },
         );
+    }
+}
+
+/// Where to change what, for a text pasted from a mail client's dialog: the
+/// dialog's own place for the SMTP settings is added to the remediation of
+/// the errors (the verdict stays as `classify` gave it).
+pub fn for_client(diagnoses: &mut [Diagnosis], where_to_change: &str) {
+    for d in diagnoses
+        .iter_mut()
+        .filter(|d| d.severity == Severity::Error)
+    {
+        d.remediation.push(' ');
+        d.remediation.push_str(where_to_change);
     }
 }
 

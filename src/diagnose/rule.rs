@@ -186,7 +186,7 @@ impl When {
     /// True when `obs` satisfies every condition (alternatives aside).
     /// `found` holds the catalogue phrases present in `obs.text` (see
     /// `phrase`), so phrases match on word boundaries only.
-    pub(crate) fn matches_own(&self, obs: &Observation, found: &Found) -> bool {
+    pub(crate) fn matches_own(&self, obs: &Observation, found: &Found, ids: &PhraseIds) -> bool {
         if self.signal != obs.signal {
             return false;
         }
@@ -229,11 +229,10 @@ impl When {
                 return false;
             }
         }
-        let table = super::catalogue_phrases();
-        if !self.any.is_empty() && !self.any.iter().any(|p| table.found(found, p)) {
+        if !ids.any.is_empty() && !ids.any.iter().any(|id| found.has(*id)) {
             return false;
         }
-        if !self.all.iter().all(|p| table.found(found, p)) {
+        if !ids.all.iter().all(|id| found.has(*id)) {
             return false;
         }
         if let Some(p) = self.provider {
@@ -243,6 +242,14 @@ impl When {
         }
         true
     }
+}
+
+/// The catalogue automaton's ids of one branch's `any` and `all` phrases,
+/// looked up once (see `diagnose::compiled`).
+#[derive(Debug, Default)]
+pub(crate) struct PhraseIds {
+    pub any: Vec<u32>,
+    pub all: Vec<u32>,
 }
 
 /// Where an observation must come from for a rule to apply: the contract

@@ -10,10 +10,12 @@
 //! is not about mail gives nothing but SMTP-shaped replies. The catalogue in
 //! `diagnose` does the rest.
 
+mod client;
 mod extract;
 mod relevance;
 mod signals;
 
+pub use client::Client;
 pub use extract::{normalise, replies, FoundReply};
 pub use relevance::{assess, Relevance};
 
@@ -43,6 +45,8 @@ pub struct Findings {
     pub bytes: u64,
     /// Less than the whole input was read (a read error part-way).
     pub truncated: bool,
+    /// The mail client's dialog the text comes from, if recognised.
+    pub client: Option<Client>,
 }
 
 /// Why an observation counts: what it needs from the text's relevance.
@@ -67,6 +71,7 @@ struct Gather {
     foreign: bool,
     lines_before: usize,
     bytes: u64,
+    client: Option<Client>,
 }
 
 /// Observations in `input` (arbitrary bytes; invalid UTF-8 is replaced).
@@ -86,6 +91,7 @@ fn unreachable_read() -> Findings {
         },
         bytes: 0,
         truncated: true,
+        client: None,
     }
 }
 
@@ -103,6 +109,7 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
         foreign: false,
         lines_before: 0,
         bytes: 0,
+        client: None,
     };
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
     let mut truncated = false;
@@ -161,6 +168,9 @@ impl Gather {
         self.strong_mail |= rel.strong;
         self.weak_mail |= rel.weak;
         self.foreign |= rel.foreign;
+        if self.client.is_none() {
+            self.client = client::detect(&lower);
+        }
         let provider = Provider::detect(&lower);
         if self.provider.is_none() {
             self.provider = provider;
@@ -246,6 +256,9 @@ impl Gather {
         if !phrases.is_empty() {
             let mut whole = Observation::new(Signal::Reply).from_source(Source::Text);
             whole.text = phrase_lines(&lower);
+            if whole.text.len() == lower.len() {
+                let _ = whole.phrases.set(phrases.clone());
+            }
             let first = first_meaningful_line(&text);
             whole.line = line_of(&first);
             whole.evidence = Some(first);
@@ -278,7 +291,12 @@ impl Gather {
             let mut obs = Observation::new(signal)
                 .from_source(Source::Text)
                 .with_evidence(evidence.clone());
-            obs.text = lower.chars().take(MAX_PHRASE_TEXT).collect();
+            if lower.len() <= MAX_PHRASE_TEXT {
+                obs.text = lower.clone();
+                let _ = obs.phrases.set(phrases.clone());
+            } else {
+                obs.text = lower.chars().take(MAX_PHRASE_TEXT).collect();
+            }
             obs.provider = provider;
             obs.line = line_of(&evidence);
             self.push(needs, obs);
@@ -317,6 +335,7 @@ impl Gather {
             relevance,
             bytes: self.bytes,
             truncated,
+            client: self.client,
         }
     }
 }

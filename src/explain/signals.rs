@@ -486,6 +486,10 @@ const TABLE: &[(Signal, &[&str])] = &[
             "couldn't connect to host",
             "could not connect to host",
             "couldn't connect to server",
+            // Gmail's "Send mail as" dialog: no connection to the other server.
+            "couldn't reach server",
+            "could not reach server",
+            "couldn't reach the server",
             // Outlook 0x80042109: no connection to the SMTP server at all.
             "cannot connect to your outgoing (smtp)",
             "unable to connect to your outgoing (smtp)",
