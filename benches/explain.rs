@@ -38,4 +38,30 @@ fn main() {
         n as f64 / secs,
         (bytes * rounds) as f64 / secs / (1024.0 * 1024.0)
     );
+    large_input();
+}
+
+/// One large input: a 64 MiB mail log (the same few lines of a busy
+/// Postfix server, over and over) whose only failure is on its last line.
+fn large_input() {
+    const LINES: &str = "Dec  1 10:00:01 mx postfix/smtpd[4242]: connect from unknown[192.0.2.10]\nDec  1 10:00:01 mx postfix/smtpd[4242]: 3F2A1C0: client=unknown[192.0.2.10], sasl_method=PLAIN, sasl_username=user@example.com\nDec  1 10:00:02 mx postfix/qmgr[99]: 3F2A1C0: from=<user@example.com>, size=1234, nrcpt=1 (queue active)\nDec  1 10:00:02 mx postfix/smtp[4243]: 3F2A1C0: to=<user@example.org>, relay=mx.example.org[198.51.100.7]:25, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9A8B7C6)\n";
+    let mut log = String::with_capacity(64 * 1024 * 1024 + 256);
+    while log.len() < 64 * 1024 * 1024 {
+        log.push_str(LINES);
+    }
+    log.push_str("Dec  1 10:05:00 mx postfix/smtpd[5000]: warning: unknown[192.0.2.66]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n");
+    let started = Instant::now();
+    let report = smtp_doctor::explain_bytes(log.as_bytes());
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "explain: one {:.0} MiB log in {secs:.2} s = {:.1} MiB/s -> {} (line {})",
+        log.len() as f64 / (1024.0 * 1024.0),
+        log.len() as f64 / secs / (1024.0 * 1024.0),
+        report.category.as_str(),
+        report
+            .diagnoses
+            .first()
+            .and_then(|d| d.line)
+            .map_or("-".to_string(), |l| l.to_string())
+    );
 }

@@ -25,6 +25,33 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: phrase look-ups hash short strings, where SipHash's setup cost
+/// dominates (no attacker chooses the keys: they are the tables' own).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Length from which a phrase's last (ASCII) word may carry an inflection
 /// after it without a `*`.
@@ -35,7 +62,7 @@ pub struct PhraseTable {
     automaton: AhoCorasick,
     /// Per pattern: (needs a boundary before, needs a boundary after).
     bounds: Vec<(bool, bool)>,
-    ids: HashMap<&'static str, u32>,
+    ids: FnvMap<&'static str, u32>,
 }
 
 /// The phrases of a table found in one text: pattern id → byte offset of
@@ -63,6 +90,11 @@ impl Found {
     pub fn is_empty(&self) -> bool {
         self.hits.is_empty()
     }
+
+    /// The ids of the phrases found, in increasing order.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.hits.iter().map(|(id, _)| *id)
+    }
 }
 
 /// True for a letter or digit of a script that separates words by spaces.
@@ -80,7 +112,7 @@ fn is_unspaced_script(c: char) -> bool {
 impl PhraseTable {
     /// Compiles `phrases` (duplicates are kept once).
     pub fn new(phrases: impl IntoIterator<Item = &'static str>) -> PhraseTable {
-        let mut ids: HashMap<&'static str, u32> = HashMap::new();
+        let mut ids: FnvMap<&'static str, u32> = FnvMap::default();
         let mut patterns: Vec<&'static str> = Vec::new();
         let mut bounds = Vec::new();
         for p in phrases {

@@ -399,3 +399,25 @@ fn the_gmail_send_mail_as_dialog_is_read_inside_out() {
     );
     assert_eq!(app.category.as_str(), "app-password-required");
 }
+
+/// `explain FILE` reads the whole input, streaming: the failure on the last
+/// line of a 50 MB mail log is found, with its line number.
+#[test]
+fn a_failure_on_the_last_line_of_a_50_mb_log_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    let line = "Dec  1 10:00:02 mx postfix/smtp[4243]: 3F2A1C0: to=<user@example.org>, relay=mx.example.org[198.51.100.7]:25, delay=0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9A8B7C6)\n";
+    let n = 50 * 1024 * 1024 / line.len() + 1;
+    let mut log = line.repeat(n);
+    log.push_str("Dec  1 10:05:00 mx postfix/smtpd[5000]: warning: unknown[192.0.2.66]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n");
+    std::fs::write(&path, &log).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))
+        .args(["explain", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["category"], "wrong-credentials", "{doc}");
+    assert_eq!(doc["diagnoses"][0]["line"], n as u64 + 1, "{doc}");
+    assert!(doc.get("input_truncated").is_none(), "{doc}");
+}

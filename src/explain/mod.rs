@@ -72,6 +72,8 @@ struct Gather {
     lines_before: usize,
     bytes: u64,
     client: Option<Client>,
+    /// Observations kept per (rule, needs).
+    per_rule: std::collections::HashMap<(usize, u8), u8>,
 }
 
 /// Observations in `input` (arbitrary bytes; invalid UTF-8 is replaced).
@@ -110,6 +112,7 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
         lines_before: 0,
         bytes: 0,
         client: None,
+        per_rule: std::collections::HashMap::new(),
     };
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
     let mut truncated = false;
@@ -154,10 +157,21 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
 }
 
 impl Gather {
+    /// Keeps an observation that some rule reads, at most a few per rule
+    /// (a long log repeats itself; its first occurrences are the evidence),
+    /// and at most `MAX_OBSERVATIONS` in all, so memory stays bounded on any
+    /// input while a failure on the last line of a huge log is still kept.
     fn push(&mut self, needs: Needs, obs: Observation) {
-        if self.observations.len() < MAX_OBSERVATIONS {
-            self.observations.push((needs, obs));
+        const PER_RULE: u8 = 3;
+        let Some((rank, _, _)) = find_rule(&obs) else {
+            return;
+        };
+        let seen = self.per_rule.entry((rank, needs as u8)).or_insert(0);
+        if *seen >= PER_RULE || self.observations.len() >= MAX_OBSERVATIONS {
+            return;
         }
+        *seen += 1;
+        self.observations.push((needs, obs));
     }
 
     fn chunk(&mut self, raw: &[u8]) {

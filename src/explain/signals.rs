@@ -611,17 +611,48 @@ fn first_of(found: &Found, group: &[&'static str]) -> Option<&'static str> {
     group.iter().copied().find(|p| t.found(found, p))
 }
 
+/// Per pattern id of `phrases()`: the `TABLE` groups it belongs to (a phrase
+/// may stand in more than one), so a text's hits name their groups without
+/// a look-up per phrase.
+fn groups_of_ids() -> &'static Vec<Vec<usize>> {
+    static G: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
+    G.get_or_init(|| {
+        let t = phrases();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (g, (_, phrases)) in TABLE.iter().enumerate() {
+            for p in *phrases {
+                let id = t.id(p).expect("every signal phrase is compiled") as usize;
+                if groups.len() <= id {
+                    groups.resize(id + 1, Vec::new());
+                }
+                groups[id].push(g);
+            }
+        }
+        groups
+    })
+}
+
 /// Signals whose phrases occur in `lower`, with the line that showed it.
 pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
     let found = phrases().scan(lower);
     let mut out: Vec<(Signal, String)> = Vec::new();
-    for (signal, group) in TABLE {
+    let by_id = groups_of_ids();
+    let mut hit_groups: Vec<usize> = found
+        .ids()
+        .filter_map(|id| by_id.get(id as usize))
+        .flatten()
+        .copied()
+        .collect();
+    hit_groups.sort_unstable();
+    hit_groups.dedup();
+    for g in hit_groups {
+        let (signal, group) = &TABLE[g];
         if let Some(p) = first_of(&found, group) {
             out.push((*signal, evidence_line(lower, original, p.trim_matches('*'))));
         }
     }
     for (signal, a, b) in SAME_LINE {
-        if out.iter().any(|(s, _)| s == signal) {
+        if out.iter().any(|(s, _)| s == signal) || !(lower.contains(a) && lower.contains(b)) {
             continue;
         }
         if let Some(line) = lower
@@ -764,6 +795,9 @@ fn oauth_attempt(lower: &str) -> Option<&'static str> {
     // `MCOAuthTypeXOAuth2`), on a line that is not the server's list of
     // what it offers (`250-AUTH LOGIN XOAUTH2`, PHPMailer's `Auth methods
     // available on the server: …`).
+    if !(lower.contains("xoauth2") || lower.contains("oauthbearer")) {
+        return None;
+    }
     lower
         .lines()
         .take(5_000)
