@@ -43,8 +43,6 @@ pub struct Findings {
     pub relevance: Relevance,
     /// Bytes read.
     pub bytes: u64,
-    /// Less than the whole input was read (a read error part-way).
-    pub truncated: bool,
     /// The mail client's dialog the text comes from, if recognised.
     pub client: Option<Client>,
 }
@@ -92,14 +90,14 @@ fn unreachable_read() -> Findings {
             foreign: false,
         },
         bytes: 0,
-        truncated: true,
         client: None,
     }
 }
 
 /// Observations in everything `reader` gives, read in chunks of [`CHUNK`]
-/// bytes cut at line breaks. A read error part-way ends the input there and
-/// marks it truncated; one before any byte is returned.
+/// bytes cut at line breaks. `explain` never reads less than the whole
+/// input: a read error, even part-way, is returned (so the report never
+/// needs an `input_truncated` mark).
 pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
     let mut g = Gather {
         observations: Vec::new(),
@@ -115,7 +113,6 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
         per_rule: std::collections::HashMap::new(),
     };
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
-    let mut truncated = false;
     let mut eof = false;
     while !eof {
         // Fill up to CHUNK bytes.
@@ -131,12 +128,9 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
                     buf.extend_from_slice(&block[..n]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) if g.bytes == 0 => return Err(e),
-                Err(_) => {
-                    truncated = true;
-                    eof = true;
-                    break;
-                }
+                // Never a verdict on part of the input: a read error
+                // part-way is smtp-doctor's own failure (exit 2).
+                Err(e) => return Err(e),
             }
         }
         // Cut at the last line break (the rest starts the next chunk).
@@ -153,7 +147,7 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
         }
         buf = rest;
     }
-    Ok(g.finish(truncated))
+    Ok(g.finish())
 }
 
 impl Gather {
@@ -322,7 +316,7 @@ impl Gather {
         self.lines_before += raw.matches('\n').count();
     }
 
-    fn finish(self, truncated: bool) -> Findings {
+    fn finish(self) -> Findings {
         let relevance = Relevance {
             mail: self.strong_mail || (self.weak_mail && !self.foreign),
             foreign: self.foreign && !self.strong_mail,
@@ -348,7 +342,6 @@ impl Gather {
             provider: self.provider,
             relevance,
             bytes: self.bytes,
-            truncated,
             client: self.client,
         }
     }
