@@ -421,3 +421,17 @@ fn a_failure_on_the_last_line_of_a_50_mb_log_is_found() {
     assert_eq!(doc["diagnoses"][0]["line"], n as u64 + 1, "{doc}");
     assert!(doc.get("input_truncated").is_none(), "{doc}");
 }
+
+/// Microsoft's 5.7.139 basic-auth refusal with a personal Outlook.com /
+/// Hotmail address in the text is `oauth-required` (the provider table
+/// decides which domains are personal); with a company address it is the
+/// administrator's `auth-disabled-by-policy`.
+#[test]
+fn basic_auth_disabled_reads_the_address_in_the_text() {
+    let reply = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [BN9PR03CA0123.namprd03.prod.outlook.com]";
+    let personal =
+        smtp_doctor::explain_bytes(format!("user alice@hotmail.com\n{reply}").as_bytes());
+    assert_eq!(personal.category.as_str(), "oauth-required");
+    let tenant = smtp_doctor::explain_bytes(format!("user alice@contoso.com\n{reply}").as_bytes());
+    assert_eq!(tenant.category.as_str(), "auth-disabled-by-policy");
+}

@@ -58,15 +58,25 @@ enum Needs {
     Mail,
 }
 
+/// What kind of observation is kept (see `Gather::push`).
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// A server reply found in the text.
+    Reply { smtp_shaped: bool },
+    /// The text's lines with catalogue phrases, outside any reply.
+    Phrases,
+    /// A library's or system's condition, with what it needs.
+    Signal(Needs),
+}
+
 /// Observations of one input, gathered chunk by chunk.
 struct Gather {
     observations: Vec<(Needs, Observation)>,
     success: bool,
     saw_221: bool,
     provider: Option<Provider>,
-    strong_mail: bool,
-    weak_mail: bool,
-    foreign: bool,
+    /// The kinds of words seen in all chunks so far.
+    words: relevance::Words,
     lines_before: usize,
     bytes: u64,
     client: Option<Client>,
@@ -104,9 +114,7 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
         success: false,
         saw_221: false,
         provider: None,
-        strong_mail: false,
-        weak_mail: false,
-        foreign: false,
+        words: relevance::Words::default(),
         lines_before: 0,
         bytes: 0,
         client: None,
@@ -155,10 +163,27 @@ impl Gather {
     /// (a long log repeats itself; its first occurrences are the evidence),
     /// and at most `MAX_OBSERVATIONS` in all, so memory stays bounded on any
     /// input while a failure on the last line of a huge log is still kept.
-    fn push(&mut self, needs: Needs, obs: Observation) {
+    ///
+    /// What the observation needs from the text's relevance follows from
+    /// its kind and the rule it matched, found here once.
+    fn push(&mut self, kind: Kind, obs: Observation) {
         const PER_RULE: u8 = 3;
-        let Some((rank, _, _)) = find_rule(&obs) else {
+        let Some((rank, rule, by_code)) = find_rule(&obs) else {
             return;
+        };
+        let needs = match kind {
+            // SMTP by its shape counts anywhere; a reply a specific rule
+            // reads (not its code alone) counts unless another subsystem
+            // shows; a bare code needs a text about mail.
+            Kind::Reply { smtp_shaped: true } => Needs::Nothing,
+            Kind::Reply { .. } if !by_code => Needs::NoForeign,
+            Kind::Reply { .. } => Needs::Mail,
+            // A server's own phrase counts unless another subsystem shows;
+            // everyday words ("incorrect password", "too many attempts")
+            // need a text about mail.
+            Kind::Phrases if !crate::diagnose::rules::everyday_wording(rule.id) => Needs::NoForeign,
+            Kind::Phrases => Needs::Mail,
+            Kind::Signal(needs) => needs,
         };
         let seen = self.per_rule.entry((rank, needs as u8)).or_insert(0);
         if *seen >= PER_RULE || self.observations.len() >= MAX_OBSERVATIONS {
@@ -172,10 +197,7 @@ impl Gather {
         let raw = String::from_utf8_lossy(raw);
         let text = normalise(&raw);
         let lower = text.to_lowercase();
-        let rel = relevance::scan(&lower);
-        self.strong_mail |= rel.strong;
-        self.weak_mail |= rel.weak;
-        self.foreign |= rel.foreign;
+        self.words.merge(relevance::scan(&lower));
         if self.client.is_none() {
             self.client = client::detect(&lower);
         }
@@ -199,14 +221,14 @@ impl Gather {
         // (`421 mwinf5c27 ME`, `550 that IP address is not allowed`) is a
         // weak sign of mail; a price list's `535 EUR` is too, so it only
         // counts where no other subsystem shows.
-        self.weak_mail |= found_replies.iter().any(|r| {
+        self.words.weak |= found_replies.iter().any(|r| {
             r.code.is_some_and(|c| c >= 400)
                 && r.text.get(4..).is_some_and(|t| {
                     t.split_whitespace().count() >= 3
                         && t.chars().next().is_some_and(char::is_alphabetic)
                 })
         });
-        let personal = signals::personal_microsoft_address(&lower);
+        let personal = signals::personal_account_in(&lower);
         let mut success = false;
         for found in &found_replies {
             if is_success(found) {
@@ -231,17 +253,12 @@ impl Gather {
             obs.provider = provider;
             obs.personal_account = personal;
             obs.line = line_of(&found.text);
-            // SMTP by its shape counts anywhere; a reply a specific rule
-            // reads (not its code alone) counts unless another subsystem
-            // shows; a bare code needs a text about mail.
-            let needs = if found.smtp_shaped {
-                Needs::Nothing
-            } else if find_rule(&obs).is_some_and(|(_, _, by_code)| !by_code) {
-                Needs::NoForeign
-            } else {
-                Needs::Mail
-            };
-            self.push(needs, obs);
+            self.push(
+                Kind::Reply {
+                    smtp_shaped: found.smtp_shaped,
+                },
+                obs,
+            );
         }
         if !success && found_replies.iter().any(|r| r.code == Some(250)) {
             // A client's own success report around a `250` (nodemailer's
@@ -272,16 +289,7 @@ impl Gather {
             whole.evidence = Some(first);
             whole.provider = provider;
             whole.personal_account = personal;
-            // A server's own phrase counts unless another subsystem shows;
-            // everyday words ("incorrect password", "too many attempts")
-            // need a text about mail.
-            let needs = match find_rule(&whole) {
-                Some((_, rule, _)) if !crate::diagnose::rules::everyday_wording(rule.id) => {
-                    Needs::NoForeign
-                }
-                _ => Needs::Mail,
-            };
-            self.push(needs, whole);
+            self.push(Kind::Phrases, whole);
         }
         for (signal, evidence) in found_signals {
             let needs = match signal {
@@ -307,7 +315,7 @@ impl Gather {
             }
             obs.provider = provider;
             obs.line = line_of(&evidence);
-            self.push(needs, obs);
+            self.push(Kind::Signal(needs), obs);
         }
         if !success {
             success = signals::shows_success(&lower);
@@ -317,10 +325,7 @@ impl Gather {
     }
 
     fn finish(self) -> Findings {
-        let relevance = Relevance {
-            mail: self.strong_mail || (self.weak_mail && !self.foreign),
-            foreign: self.foreign && !self.strong_mail,
-        };
+        let relevance = self.words.relevance();
         let success = self.success;
         let closed_on_purpose = success || self.saw_221;
         let observations = self

@@ -239,6 +239,7 @@ fn table() -> &'static (PhraseTable, usize, usize) {
 }
 
 /// Which kinds of words a text holds.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Words {
     pub strong: bool,
     pub weak: bool,
@@ -257,13 +258,27 @@ pub(crate) fn scan(lower: &str) -> Words {
     }
 }
 
+impl Words {
+    /// The words of another part of the same text (a later chunk).
+    pub(crate) fn merge(&mut self, other: Words) {
+        self.strong |= other.strong;
+        self.weak |= other.weak;
+        self.foreign |= other.foreign;
+    }
+
+    /// What a text with these words is about: mail with a strong word, or
+    /// with a weak one where no other subsystem shows.
+    pub(crate) fn relevance(self) -> Relevance {
+        Relevance {
+            mail: self.strong || (self.weak && !self.foreign),
+            foreign: self.foreign && !self.strong,
+        }
+    }
+}
+
 /// What `lower` (a lower-cased text) shows.
 pub fn assess(lower: &str) -> Relevance {
-    let w = scan(lower);
-    Relevance {
-        mail: w.strong || (w.weak && !w.foreign),
-        foreign: w.foreign && !w.strong,
-    }
+    scan(lower).relevance()
 }
 
 #[cfg(test)]

@@ -923,14 +923,17 @@ fn port_465() -> &'static regex::Regex {
     })
 }
 
-/// True when the text shows a personal Microsoft account's address
-/// (outlook.com, hotmail.*, live.*, msn.com): Microsoft retired basic
-/// authentication for those, so a refused password means OAuth only.
-pub fn personal_microsoft_address(lower: &str) -> bool {
+/// True when the text shows the address of a personal account of its
+/// provider (outlook.com, hotmail.*, live.*, msn.com: the provider table's
+/// `providers::personal_account`): Microsoft retired basic authentication
+/// for those, so a refused password means OAuth only.
+pub fn personal_account_in(lower: &str) -> bool {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r"[a-z0-9._%+-]@(?:outlook|hotmail|live|msn)\.[a-z.]{2,6}\b")
-            .expect("personal address regex compiles")
+        regex::Regex::new(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+            .expect("address regex compiles")
     })
-    .is_match(lower)
+    .find_iter(lower)
+    .take(1_000)
+    .any(|m| crate::providers::personal_account(m.as_str()))
 }
