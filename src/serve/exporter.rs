@@ -7,8 +7,12 @@
 //! only starts a real check when the account's last one is older than its
 //! `min_interval`; every other scrape is answered from the cache, with
 //! `smtp_doctor_probe_age_seconds`. A check runs in its own task holding the
-//! account's lock: concurrent scrapes wait for it, and a scraper that gives
-//! up (its scrape timeout) does not cancel it half-way through AUTH.
+//! account's check lock, so a scraper that gives up (its scrape timeout) does
+//! not cancel it half-way through AUTH. Only the very first scrape of an
+//! account waits for a login; once there is a result, a scrape that finds a
+//! re-check due starts it in the background and is answered from the cache
+//! at once (stale-while-revalidate), so a slow AUTH (Dovecot delays a failed
+//! one by seconds) never times a scrape out and never makes a series stale.
 
 use super::config::{Account, ServeConfig};
 use crate::batch::schedule::backs_off;
@@ -44,8 +48,10 @@ struct AccountState {
     account: Account,
     plan: CheckPlan,
     options: ProbeOptions,
-    /// The last result; the lock is held for the whole of a check.
-    slot: tokio::sync::Mutex<Option<Arc<Cached>>>,
+    /// The last result; read and replaced, never held across a check.
+    last: Mutex<Option<Arc<Cached>>>,
+    /// Held for the whole of a check: one login in flight per account.
+    checking: tokio::sync::Mutex<()>,
     /// Back-offs in a row (rate-limited / temporary failure).
     strikes: Mutex<u32>,
 }
@@ -100,7 +106,8 @@ impl Exporter {
                     account,
                     plan,
                     options,
-                    slot: tokio::sync::Mutex::new(None),
+                    last: Mutex::new(None),
+                    checking: tokio::sync::Mutex::new(()),
                     strikes: Mutex::new(0),
                 }),
             );
@@ -123,31 +130,48 @@ impl Exporter {
         self.accounts.len()
     }
 
-    /// The result for `target` (a configured account): cached while fresh,
-    /// else one real check. `None` for an unknown target (nothing probed).
+    /// The result for `target` (a configured account): cached while fresh;
+    /// the last result while a due re-check runs behind it; one real check
+    /// when there is no result yet. `None` for an unknown target (nothing
+    /// probed).
     pub(crate) async fn probe(self: &Arc<Self>, target: &str) -> Option<Arc<Cached>> {
         let state = self.accounts.get(target)?.clone();
         self.stats.scrapes.fetch_add(1, Ordering::Relaxed);
+        let last = lock(&state.last).clone();
+        if let Some(c) = last {
+            self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            if Instant::now() >= c.next_check && state.checking.try_lock().is_ok() {
+                // Due, and no check in flight (a racing scrape that also
+                // passes this test finds the result fresh under the lock).
+                let me = self.clone();
+                tokio::spawn(async move { me.result(&state).await });
+            }
+            return Some(c);
+        }
         let me = self.clone();
         // Its own task: a scraper hanging up must not cancel a login half-way.
         let task = tokio::spawn(async move { me.result(&state).await });
         task.await.ok()
     }
 
+    /// A real check of `state`'s account unless the last result is fresh or
+    /// its host is backed off; waits for a check already in flight.
     async fn result(&self, state: &AccountState) -> Arc<Cached> {
-        let mut slot = state.slot.lock().await;
+        let _checking = state.checking.lock().await;
+        let last = lock(&state.last).clone();
         let now = Instant::now();
-        if let Some(c) = slot.as_ref() {
+        if let Some(c) = last.as_ref() {
             if now < c.next_check {
+                // Another scrape's check finished while this one waited.
                 self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
                 return c.clone();
             }
         }
-        let host = host_key(state, slot.as_deref());
+        let host = host_key(state, last.as_deref());
         let until = lock(&self.hosts).get(&host).copied();
         if let Some(until) = until.filter(|u| now < *u) {
             self.stats.backed_off.fetch_add(1, Ordering::Relaxed);
-            let cached = Arc::new(match slot.as_ref() {
+            let cached = Arc::new(match last.as_ref() {
                 // The last real result stays the answer; only its age grows.
                 Some(c) => Cached {
                     report: c.report.clone(),
@@ -158,7 +182,7 @@ impl Exporter {
                 },
                 None => skipped(state, until, now),
             });
-            *slot = Some(cached.clone());
+            *lock(&state.last) = Some(cached.clone());
             return cached;
         }
         let _permit = self.permits.acquire().await;
@@ -204,7 +228,7 @@ impl Exporter {
             next_check,
             skipped: false,
         });
-        *slot = Some(cached.clone());
+        *lock(&state.last) = Some(cached.clone());
         cached
     }
 }
