@@ -36,27 +36,39 @@ pub struct FoundReply {
 /// Windows and Unicode line breaks into plain newlines.
 pub fn normalise(text: &str) -> String {
     let mut s = unescape_json_unicode(text);
-    s = s
-        .replace("\\r\\n", "\n")
-        .replace("\\n", "\n")
-        .replace("\\r", "\n")
-        .replace("\\t", " ");
-    s = s
-        .replace("\\'", "'")
-        .replace("\\\"", "\"")
-        .replace("\r\n", "\n")
-        .replace('\r', "\n");
-    s = s.replace(['\u{2028}', '\u{2029}'], "\n");
-    // Typographic quotes (dialogs, word processors) read as plain ones, so
-    // "doesn’t" matches the catalogue's "doesn't".
-    s = s.replace(['\u{2019}', '\u{2018}', '\u{02bc}'], "'");
+    // Each pass runs only where its pattern occurs: a 1 MiB chunk of a log
+    // usually has none, and `str::replace` copies the whole text even when
+    // it replaces nothing. The order of the passes is the same either way.
+    if memchr::memchr(b'\\', s.as_bytes()).is_some() {
+        for (from, to) in [
+            ("\\r\\n", "\n"),
+            ("\\n", "\n"),
+            ("\\r", "\n"),
+            ("\\t", " "),
+            ("\\'", "'"),
+            ("\\\"", "\""),
+        ] {
+            if s.contains(from) {
+                s = s.replace(from, to);
+            }
+        }
+    }
+    if memchr::memchr(b'\r', s.as_bytes()).is_some() {
+        s = s.replace("\r\n", "\n").replace('\r', "\n");
+    }
+    if !s.is_ascii() {
+        s = s.replace(['\u{2028}', '\u{2029}'], "\n");
+        // Typographic quotes (dialogs, word processors) read as plain ones, so
+        // "doesn’t" matches the catalogue's "doesn't".
+        s = s.replace(['\u{2019}', '\u{2018}', '\u{02bc}'], "'");
+    }
     if looks_like_markup(&s) {
         s = strip_tags(&s);
     }
     if s.contains('&') {
         s = decode_entities(&s);
     }
-    if s.contains('>') {
+    if has_quoted_line(&s) {
         s = unquote_lines(&s);
     }
     s
@@ -93,10 +105,29 @@ fn unescape_json_unicode(text: &str) -> String {
     out
 }
 
-/// True for text pasted as HTML or XML (closing tags or `<br>`).
+/// True for text pasted as HTML or XML (closing tags or `<br>`, in any case).
 fn looks_like_markup(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    lower.contains("<br") || lower.contains("</")
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'<', b).any(|i| match b.get(i + 1) {
+        Some(b'/') => true,
+        Some(c) if c.eq_ignore_ascii_case(&b'b') => {
+            b.get(i + 2).is_some_and(|c| c.eq_ignore_ascii_case(&b'r'))
+        }
+        _ => false,
+    })
+}
+
+/// True when some line starts with `>` (after spaces or tabs): only then
+/// can `unquote_lines` change anything.
+fn has_quoted_line(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'>', b).any(|i| {
+        b[..i]
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, b' ' | b'\t'))
+            .is_none_or(|c| *c == b'\n')
+    })
 }
 
 fn tag_regex() -> &'static Regex {
