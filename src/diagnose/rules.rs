@@ -11,11 +11,18 @@
 //!   4. rules on non-reply signals (TLS failures before connect failures,
 //!      before capabilities: a TLS error implies the connection worked).
 //!
+//! A rule whose only condition is a reply code (no phrase, enhanced code,
+//! stage or provider) is a fallback: it is tried only when no other rule
+//! matches the observation.
+//!
 //! Which diagnosis comes first when a text shows several is decided by
-//! `classify` (see `diagnose::tier`): library-named conditions such as TLS
-//! and DNS failures, then replies matched by a specific rule, then phrases
-//! found anywhere in the text, then reply-code fallbacks, then dropped
-//! connections; within a tier, table order.
+//! `classify` through one mechanism, `diagnose::Strength`, strongest first:
+//! a live probe's observation; a library's precise condition (a refused
+//! connection, `wrong version number`, an expired certificate); a server
+//! reply read by a specific rule; a capability (AUTH or STARTTLS not
+//! offered); phrases found in free text; a reply code alone; a consequence
+//! (a dropped connection, a timeout after the failure). Within one
+//! strength, table order.
 //!
 //! How to add a diagnosis: add a rule above the first more generic rule that
 //! would also match, with a fixture of the real text in `tests/fixtures/`
@@ -85,6 +92,18 @@ const MS_AUTH_CODE_FLOW: Option<&str> =
 const GOOGLE_NATIVE_APP: Option<&str> =
     Some("https://developers.google.com/identity/protocols/oauth2/native-app");
 
+/// A server's words for a command it does not know (RFC 5321's 500 and 502):
+/// in answer to STARTTLS or AUTH they mean the extension is not there.
+const UNKNOWN_COMMAND: &[&str] = &[
+    "unrecognized command",
+    "unrecognised command",
+    "command unrecognized",
+    "command not recognized",
+    "command not understood",
+    "unknown command",
+    "command not implemented",
+];
+
 /// The catalogue, most specific first.
 pub static RULES: &[Rule] = &[
     // ── 0. Live-only: the user name, before any reading of the refusal ─────
@@ -120,6 +139,14 @@ pub static RULES: &[Rule] = &[
         "Google blocked this sign-in until you confirm it in a web browser",
         "Sign in to this Google account at https://mail.google.com from a browser (ideally from the same network), confirm the sign-in if asked, then retry within 10 minutes. If it keeps happening, use an app password or OAuth instead of the account password.",
         Some("https://support.google.com/mail/answer/7126229"),
+    ),
+    err(
+        "gmail-unsolicited-ip-blocked",
+        C::ClientBlocked,
+        When::reply().any(&["unsolicitediperror", "unusual rate of unsolicited mail", "mail sent from your ip address has been blocked"]),
+        "Gmail blocked mail from your server's IP address: it saw an unusual rate of unsolicited mail from it",
+        "This is about the sending server's IP address, not your login. Stop what is sending bulk or unwanted mail, follow Google's bulk sender guidelines (SPF, DKIM, DMARC, one-click unsubscribe, low complaint rate), and send through a relay with a good reputation until the block lifts.",
+        Some("https://support.google.com/mail/answer/81126"),
     ),
     err(
         "gmail-too-many-logins",
@@ -459,7 +486,7 @@ pub static RULES: &[Rule] = &[
     err(
         "transactional-credits-exceeded",
         C::QuotaExceeded,
-        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit", "too many recipients", "relay quota"]).or(&When::reply().enhanced(&["5.4.5", "5.3.4", "5.5.3", "4.5.3"])),
+        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit", "too many recipients", "relay quota of", "over your quota"]).or(&When::reply().enhanced(&["5.4.5", "5.3.4", "5.5.3", "4.5.3"])),
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,
@@ -492,7 +519,7 @@ pub static RULES: &[Rule] = &[
     err(
         "too-many-connections",
         C::RateLimited,
-        When::reply().any(&["too many connections", "too many concurrent", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl*", "sending rate", "connection limit", "too many sessions", "slow down", "try again in", "unusual rate", "frequency limited", "connection frequency", "trop de connexions", "concurrent connections", "too fast", "per second", "connection rate", "too many recipient attempts", "possible smtp attack", "连接频率", "频率受限"]),
+        When::reply().any(&["too many connections", "too many concurrent", "receiving mail at a rate", "too many requests", "per time unit", "too many login", "too many auth", "too many failed", "too many attempts", "rate limit", "ratelimit", "rate exceeded", "throttl*", "sending rate", "connection limit", "too many sessions", "slow down", "try again in", "unusual rate", "frequency limited", "connection frequency", "trop de connexions", "concurrent connections", "too fast", "per second", "connection rate", "too many recipient attempts", "possible smtp attack", "连接频率", "频率受限"]),
         "The server is rate-limiting this client",
         "Wait before trying again and reduce how often you connect or log in (one connection at a time; fix credentials before retrying). The block usually lifts by itself within minutes to an hour.",
         None,
@@ -500,7 +527,7 @@ pub static RULES: &[Rule] = &[
     err(
         "client-ip-blocklisted",
         C::ClientBlocked,
-        When::reply().any(&["spamhaus", "blocked using", "blacklist", "blocklist", "block list", "listed at", "listed in", "rbl", "dnsbl", "spamcop", "barracuda", "poor reputation", "bad reputation", "ip reputation", "5.7.708", "traffic not accepted from this ip", "5.7.606", "5.7.511", "banned sending ip", "host blocked", "blocked for spam", "ip source bloquee"]),
+        When::reply().any(&["spamhaus", "blocked using", "blacklist", "blocklist", "block list", "block listed", "black listed", "c=bl", "listed at", "listed in", "rbl", "dnsbl", "spamcop", "barracuda", "poor reputation", "bad reputation", "ip reputation", "5.7.708", "traffic not accepted from this ip", "5.7.606", "5.7.511", "banned sending ip", "host blocked", "blocked for spam", "bad ip", "from your ip address has been blocked", "ip source bloquee"]),
         "The server refuses this client's IP address (it is on a blocklist or has a poor reputation)",
         "Check the IP at the blocklist named in the reply and follow its delisting steps. Sending from a home or cloud IP straight to an MX rarely works: send through your provider's submission server (port 587 with AUTH) instead.",
         Some("https://check.spamhaus.org/"),
@@ -508,7 +535,7 @@ pub static RULES: &[Rule] = &[
     err(
         "ehlo-name-not-fqdn",
         C::ProtocolError,
-        When::reply().any(&["need fully-qualified hostname", "need fully qualified hostname", "helo command rejected: need fully"]),
+        When::reply().any(&["need fully-qualified hostname", "need fully qualified hostname", "helo command rejected: need fully", "syntactically invalid helo", "syntactically invalid ehlo", "rejected helo from", "rejected ehlo from"]),
         "The server refused the client's EHLO/HELO name: it is not a fully qualified domain name",
         "Configure the client's EHLO/HELO name (\"local domain\", \"hostname\", smtp-doctor's --ehlo-name) to this machine's real FQDN; localhost or a bare host name is refused.",
         Some("https://www.postfix.org/postconf.5.html#reject_non_fqdn_helo_hostname"),
@@ -516,7 +543,7 @@ pub static RULES: &[Rule] = &[
     err(
         "client-host-rejected",
         C::ClientBlocked,
-        When::reply().any(&["cannot find your hostname", "cannot find your reverse hostname", "reverse dns", "ptr record", "dynamic ip", "dynamic address", "residential", "client host rejected", "not allowed to send directly", "direct-to-mx", "dialup", "dial-up", "end-user ip", "access denied - invalid helo", "invalid helo", "send email directly to our servers", "notauthorizederror", "not allowed to connect"]).or(&When::reply().stage(Stage::Greeting).class(5)),
+        When::reply().any(&["cannot find your hostname", "cannot find your reverse hostname", "reverse dns", "ptr record", "c=rdns", "dynamic ip", "dynamic address", "residential", "client host rejected", "not allowed to send directly", "direct-to-mx", "dialup", "dial-up", "end-user ip", "access denied - invalid helo", "invalid helo", "send email directly to our servers", "notauthorizederror", "not allowed to connect"]).or(&When::reply().stage(Stage::Greeting).class(5)),
         "The server refuses this client host (at its greeting, or for no reverse DNS, a dynamic IP or a bad HELO name)",
         "Send through your provider's authenticated submission server (port 587) rather than directly to the recipient's MX; a 554 greeting means no SMTP service for you here (RFC 5321 §3.1). If this is your own server, give its IP a matching PTR record and a HELO name that resolves.",
         None,
@@ -528,6 +555,16 @@ pub static RULES: &[Rule] = &[
         "The server refused the sender because the client never logged in",
         "This server lets only authenticated users send as its addresses (Postfix reject_sender_login_mismatch). Turn on SMTP authentication in the client with the mailbox's user name and password; if it is on, the login failed or was skipped (no AUTH in the transcript), so look for the error before this one.",
         Some("https://www.postfix.org/postconf.5.html#reject_sender_login_mismatch"),
+    ),
+    err(
+        "sender-domain-authentication-failed",
+        C::SenderNotPermitted,
+        // RFC 7372 registers X.7.20-X.7.24 (DKIM/SPF) and X.7.26 (several
+        // checks failed); X.7.25 (reverse DNS) is the client host's.
+        When::reply().enhanced(&["5.7.20", "5.7.21", "5.7.22", "5.7.23", "5.7.24", "5.7.26"]).or(&When::reply().any(&["sender is unauthenticated", "check spf or dkim", "spf check failed", "dkim check failed", "failed spf", "spf validation failed", "dkim validation failed", "fails dmarc", "failed dmarc", "dmarc validation failed", "unauthenticated email"])),
+        "The receiving server refused the message: the From domain's SPF, DKIM or DMARC checks failed",
+        "Publish an SPF record that includes the server you send through and sign with DKIM for the From domain (your provider's setup guide names both); or send with a From address of the domain you log in to. A login problem it is not.",
+        Some("https://www.rfc-editor.org/rfc/rfc7372#section-3.3"),
     ),
     err(
         "sender-address-not-owned",
@@ -548,7 +585,7 @@ pub static RULES: &[Rule] = &[
     err(
         "relay-denied",
         C::RelayDenied,
-        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying", "5.7.64", "you are not allowed to send", "rcpthosts", "relais refus*", "not a gateway", "relay attempt", "use submission for outgoing", "reencaminhamento recusado", "reencaminhamento negado", "retransmissão negada"]),
+        When::reply().any(&["relay access denied", "relaying denied", "unable to relay", "relay not permitted", "relay denied", "not permitted to relay", "relaying not allowed", "relay not allowed", "we do not relay", "not allowed to relay", "relaying to", "relaying disallowed", "relaying prohibited", "relaying is not", "relaying mail to", "no relaying", "valid pop account", "pop before smtp", "pop-before-smtp", "recipient address rejected: access denied", "allow relaying", "spam relaying", "unauthorized relaying", "unauthorised relaying", "relaying not permitted", "5.7.64", "you are not allowed to send", "rcpthosts", "relais refus*", "not a gateway", "relay attempt", "use submission for outgoing", "reencaminhamento recusado", "reencaminhamento negado", "retransmissão negada"]),
         "The server refuses to relay this message for this client",
         "Authenticate before sending (SMTP AUTH on port 587), or, for an internal relay, ask its administrator to allow this client's IP address. An MX only accepts mail for its own domains.",
         Some("https://www.rfc-editor.org/rfc/rfc5321#section-3.6.2"),
@@ -564,7 +601,7 @@ pub static RULES: &[Rule] = &[
     err(
         "auth-not-enabled",
         C::AuthNotOffered,
-        When::reply().any(&["authentication not enabled", "auth command used when not advertised", "auth not available", "authentication not available", "auth extension not supported", "smtp auth extension not supported", "authentication is not enabled", "not advertised", "\"auth\" not recognized", "'auth' not recognized", "unrecognized command 'auth'", "unrecognized command \"auth\""]).or(&When::reply().code(503).stage(Stage::Auth)),
+        When::reply().any(&["authentication not enabled", "auth command used when not advertised", "auth not available", "authentication not available", "auth extension not supported", "smtp auth extension not supported", "authentication is not enabled", "not advertised", "\"auth\" not recognized", "'auth' not recognized", "unrecognized command 'auth'", "unrecognized command \"auth\""]).or(&When::reply().code(503).stage(Stage::Auth).or(&When::reply().stage(Stage::Auth).any(UNKNOWN_COMMAND))),
         "This server does not offer authentication: it is probably not a submission server",
         "Use your provider's submission host and port (usually smtp.<domain>, port 587 with STARTTLS or 465 with TLS). Port 25 and MX hosts accept mail for their own domains only and do not offer AUTH; a 503 answer to AUTH means this server does not take logins at this point.",
         Some("https://www.rfc-editor.org/rfc/rfc6409"),
@@ -604,7 +641,7 @@ pub static RULES: &[Rule] = &[
     err(
         "temporary-failure-text",
         C::ServerTemporaryFailure,
-        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure"]),
+        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure", "temporary local problem", "connection lost to authentication server", "unable to verify address"]),
         "The server reported a temporary problem",
         "Try again later; the server says the problem is transient. If it persists for hours, check the provider's status page.",
         RFC5321_REPLIES,
@@ -660,7 +697,7 @@ pub static RULES: &[Rule] = &[
     err(
         "starttls-not-offered",
         C::StarttlsUnavailable,
-        When::signal(S::StartTlsNotOffered).or(&When::reply().any(&["tls not available", "starttls not available", "tls is not available", "starttls extension not supported", "does not support starttls", "starttls not supported"])),
+        When::signal(S::StartTlsNotOffered).or(&When::reply().any(&["tls not available", "starttls not available", "tls is not available", "starttls extension not supported", "does not support starttls", "starttls not supported", "unrecognized command 'starttls'", "unrecognized command \"starttls\"", "command not recognized: starttls"]).or(&When::reply().stage(Stage::StartTls).any(UNKNOWN_COMMAND))),
         "TLS is required, but the server does not offer STARTTLS (or cannot start TLS)",
         "Credentials were not sent. The server has TLS switched off or broken (a 454 answer to STARTTLS), or a middlebox strips STARTTLS from its EHLO reply. Try port 465 (implicit TLS), and ask the administrator to fix TLS; use --tls none only on a network you trust completely.",
         RFC3207,
@@ -701,7 +738,7 @@ pub static RULES: &[Rule] = &[
     err(
         "command-syntax-error",
         C::ProtocolError,
-        When::reply().any(&["syntax error", "command unrecognized", "command not recognized", "unrecognized command", "bad sequence", "line too long", "command not implemented", "hello first", "ehlo first", "synchronization error", "improper command pipelining", "invalid syntax", "syntax should be"]).or(&When::reply().range(500, 503)),
+        When::reply().any(&["syntax error", "command unrecognized", "command not recognized", "unrecognized command", "bad sequence", "line too long", "command not implemented", "hello first", "ehlo first", "synchronization error", "improper command pipelining", "invalid syntax", "syntax should be", "unsupported option", "no valid recipients"]).or(&When::reply().range(500, 503)),
         "The server refused a command as malformed or out of sequence",
         "This points to a client bug, a manual session gone wrong (e.g. STARTTLS before EHLO) or a middlebox rewriting the dialogue. Capture a transcript with --verbose and compare it with the server's EHLO capabilities.",
         RFC5321_REPLIES,

@@ -247,13 +247,16 @@ fn reply_regex() -> &'static Regex {
         //    or of what is left of one at the start of a line: 421, b'…'.
         // 5: a common error code after a colon, followed by words
         //    (`Failed to send email: 535 Login Fail`, `…: 550-"Your IP…`).
+        // 6: lettre's own wording of a refusal: `permanent error (535)`,
+        //    `transient error (421)` (SMTP by its shape).
         Regex::new(concat!(
             r"(?mi-u)",
             r"(?:\b(?P<c1>[2-5][0-5][0-9])[ -](?P<e1>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)",
-            r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
-            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|failed|to me|-> client|smtp inbound|du serveur|do servidor|del servidor|serverantwort|des servers|(?u:сервера|応答|响应|回應))[ \t]*(?:[:=]|(?u:：))?[ \t]*(?:[*`'\x22(\[][ \t]*){0,6}(?P<c3>[2-5][0-5][0-9])\b)",
+            r"|(?:^[ \t]*(?:(?u:[\x{2500}-\x{257F}])+[\x22']?)?(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
+            r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|failed|smtpserverbusy|smtpfatalerror|smtpauthenticationerror|smtpsyntaxerror|smtpunknownerror|to me|-> client|smtp inbound|du serveur|do servidor|del servidor|serverantwort|des servers|(?u:сервера|応答|响应|回應))[ \t]*(?:[:=]|(?u:：))?[ \t]*(?:[*`'\x22(\[][ \t]*){0,6}(?P<c3>[2-5][0-5][0-9])\b)",
             r"|(?:(?:\(|^[ \t]*)(?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
             r"|(?:(?::|[ \t]-)[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6]))[ -][\x22']?[A-Za-z]{2})",
+            r"|(?:\b(?:permanent|transient) error \((?P<c6>[45][0-5][0-9])\))",
         ))
         .expect("reply regex compiles")
     })
@@ -263,7 +266,7 @@ fn enhanced_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?-u)(?:^|[\s'\x22(\[:])(?P<e>[245]\.[0-9]{1,3}\.[0-9]{1,3})[ \t]+[A-Za-z(<\[#]",
+            r"(?-u)(?:^|[\s'\x22(\[:])(?P<e>[245]\.[0-9]{1,3}\.[0-9]{1,3})[ \t]+[A-Za-z(<\[#*]",
         )
         .expect("enhanced regex compiles")
     })
@@ -294,6 +297,18 @@ fn before(text: &str, pos: usize, n: usize) -> String {
 
 /// True when the number at `pos` is the code a client *expected*
 /// (`Expected response code 250 but got code "535"`), not a reply.
+/// Where a reply that starts at `start` ends on its line: at the line's end,
+/// or where a one-line transcript dump moves on to the next command or
+/// reply (Swift Mailer's log: `>> DATA  << 451 …  !! Expected …`).
+fn reply_end(text: &str, start: usize, line_end: usize) -> usize {
+    let line = &text[start..line_end];
+    ["  << ", "  >> ", "  !! "]
+        .iter()
+        .filter_map(|m| line.find(m))
+        .min()
+        .map_or(line_end, |i| start + i)
+}
+
 fn is_expected_code(text: &str, pos: usize) -> bool {
     let ctx = before(text, pos, 40);
     let ctx = ctx.trim_end_matches(['"', '\'', ' ', ':', '=']);
@@ -314,7 +329,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
         if out.len() >= MAX {
             break;
         }
-        let Some((group, m)) = ["c1", "c2", "c3", "c4", "c5"]
+        let Some((group, m)) = ["c1", "c2", "c3", "c4", "c5", "c6"]
             .iter()
             .find_map(|n| caps.name(n).map(|m| (*n, m)))
         else {
@@ -329,7 +344,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
         if covered.iter().any(|(s, e)| start >= *s && start < *e) || is_expected_code(text, start) {
             continue;
         }
-        let line_end = line_end(text, start);
+        let line_end = reply_end(text, start, line_end(text, start));
         let rest = &text[start..line_end];
         // The reply text: after the code; for a tuple, the quoted part.
         let after = text[m.end().min(line_end)..line_end].trim_start_matches([' ', '-', ',', '\t']);
@@ -364,6 +379,7 @@ pub fn replies(text: &str) -> Vec<FoundReply> {
         let stage = in_reply_to(&full).or_else(|| stage_for(code, &text[..start]));
         let smtp_shaped = enhanced.is_some()
             || group == "c4"
+            || group == "c6"
             || (group == "c2" && !whole.trim_start().starts_with(m.as_str()))
             || (group == "c3" && before(text, start, 12).contains("said"));
         out.push(FoundReply {
@@ -655,9 +671,20 @@ fn stage_for(code: u16, before: &str) -> Option<Stage> {
         ("greeting", Stage::Greeting),
         ("refused to talk to me", Stage::Greeting),
     ];
+    // STARTTLS advertised in the EHLO reply (`250-STARTTLS`) is not the
+    // command: only a STARTTLS the client sent makes a 250 out of step.
+    // (An advertised `250-AUTH` does announce the AUTH that follows when
+    // the client's commands are not shown, so it still counts.)
+    let sent = |w: &str| {
+        ctx.rmatch_indices(w)
+            .find(|(i, _)| {
+                w != "starttls" || !(ctx[..*i].ends_with("250-") || ctx[..*i].ends_with("250 "))
+            })
+            .map(|(i, _)| i)
+    };
     WORDS
         .iter()
-        .filter_map(|(w, stage)| ctx.rfind(w).map(|i| (i + w.len(), *stage)))
+        .filter_map(|(w, stage)| sent(w).map(|i| (i + w.len(), *stage)))
         .max_by_key(|(end, _)| *end)
         .map(|(_, stage)| stage)
 }

@@ -73,6 +73,9 @@ enum Kind {
 struct Gather {
     observations: Vec<(Needs, Observation)>,
     success: bool,
+    /// A message was accepted (a `250` that queued it, or a client's
+    /// `message sent`), not only the login.
+    delivered: bool,
     saw_221: bool,
     provider: Option<Provider>,
     /// The kinds of words seen in all chunks so far.
@@ -112,6 +115,7 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
     let mut g = Gather {
         observations: Vec::new(),
         success: false,
+        delivered: false,
         saw_221: false,
         provider: None,
         words: relevance::Words::default(),
@@ -233,6 +237,7 @@ impl Gather {
         for found in &found_replies {
             if is_success(found) {
                 success = true;
+                self.delivered |= found.code == Some(250);
             }
             if found.code == Some(221) {
                 self.saw_221 = true;
@@ -266,6 +271,7 @@ impl Gather {
             success = ["message sent", "accepted: [", "messageid", "queued as"]
                 .iter()
                 .any(|p| lower.contains(p));
+            self.delivered |= success;
         }
         let mut found_signals = signals::find(&lower, &text);
         found_signals.extend(signals::find_in_dialogue(&lower, &text, &found_replies));
@@ -273,6 +279,14 @@ impl Gather {
             signals::plain_client_on_port_465(&lower, &text, &found_signals, &found_replies)
         {
             found_signals.push((Signal::ImplicitTlsPort, line));
+        }
+        if let Some(line) = signals::implicit_tls_url_on_starttls_port(
+            &lower,
+            &text,
+            &found_signals,
+            &found_replies,
+        ) {
+            found_signals.push((Signal::TlsNotTls, line));
         }
         // Phrase-only evidence: the lines of the text where a catalogue
         // phrase occurs, as one reply-like observation without a code, so
@@ -327,7 +341,9 @@ impl Gather {
     fn finish(self) -> Findings {
         let relevance = self.words.relevance();
         let success = self.success;
-        let closed_on_purpose = success || self.saw_221;
+        // A 235 alone does not end a session: a close after it, before the
+        // message was accepted, is still a fault.
+        let closed_on_purpose = self.delivered || self.saw_221;
         let observations = self
             .observations
             .into_iter()

@@ -66,6 +66,11 @@ const STRONG: &[&str] = &[
     "outgoing server",
     "outgoing mail",
     "mail server",
+    "mail-server",
+    "sm-mta",
+    "ses.amazonaws.com",
+    "email-smtp",
+    "messagerejected",
     "mailserver",
     "mail client",
     "mail relay",
@@ -222,6 +227,11 @@ const FOREIGN: &[&str] = &[
     "git clone",
     "unable to access",
     "ticket",
+    "node-fetch",
+    "download*",
+    "firewall",
+    "vlan",
+    "8443",
 ];
 
 fn table() -> &'static (PhraseTable, usize, usize) {

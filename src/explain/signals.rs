@@ -93,6 +93,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "name mismatch",
             "not match the host name",
             "does not match the server name",
+            // Ruby OpenSSL::SSL::SSLError.
+            "does not match the server certificate",
             "x509: certificate is valid",
             "no subject alternative",
             "host name does not match",
@@ -255,6 +257,10 @@ const TABLE: &[(Signal, &[&str])] = &[
             "server does not support secure connections",
             "does not support the starttls extension",
             "but was not offered",
+            // OpenSSL s_client -starttls smtp, old and new wording.
+            "didn't found starttls",
+            "didn't find starttls",
+            "starttls was not advertised",
             "starttls is required but host does not support",
         ],
     ),
@@ -328,6 +334,13 @@ const TABLE: &[(Signal, &[&str])] = &[
             "sasl digest-md5 authentication failed",
             "sasl ntlm authentication failed",
             "sasl xoauth2 authentication failed",
+            // Sendmail (sm-mta) and Cyrus SASL's own log words.
+            "auth failure (login)",
+            "auth failure (plain)",
+            "auth failure (cram-md5)",
+            "auth failure (digest-md5)",
+            "sasl(-13): user not found",
+            "sasl(-13): authentication failure",
         ],
     ),
     (
@@ -509,6 +522,7 @@ const TABLE: &[(Signal, &[&str])] = &[
             "unexpectedly disconnected",
             "code -1",
             "code: -1",
+            "code:-1",
             "response: ()",
             "eof",
             "invalid response code -1",
@@ -534,6 +548,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "transport connection: the connection was closed",
             // Ruby net/smtp: the server hung up while a reply was awaited.
             "eoferror",
+            // Dart mailer.
+            "socket was closed even though a response was expected",
             // Outlook / Windows Mail 0x800CCC0F.
             "connection to the server was interrupted",
         ],
@@ -547,6 +563,11 @@ const TABLE: &[(Signal, &[&str])] = &[
             "read timed out",
             "timeout after data",
             "timeout after end of data",
+            // Horde_Smtp: no answer in time.
+            "server read/timeout error",
+            // Postfix: the client sent something that is not a command
+            // (a ClientHello on a plaintext port), then nothing.
+            "timeout after unknown",
             "net::readtimeout",
             // Outlook 0x8004210B: connected, but a reply never came.
             "timed out waiting for a response from the sending (smtp) server",
@@ -672,6 +693,15 @@ pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
         .map(|(_, line)| line.clone())
         .collect();
     out.retain(|(s, line)| !(*s == Signal::ConnectTimeout && stalled.contains(line)));
+    // Postfix names the SASL failure's reason after the colon; a lost
+    // connection to the authentication server (Dovecot down) is the
+    // server's temporary trouble, not a refused password.
+    out.retain(|(s, line)| {
+        !(*s == Signal::ServerLogAuthFailed
+            && line
+                .to_lowercase()
+                .contains("connection lost to authentication server"))
+    });
     if out.iter().any(|(s, _)| DNS_SPECIFIC.contains(s)) {
         out.retain(|(s, _)| !matches!(s, Signal::DnsFailure | Signal::DnsNotFound));
     }
@@ -911,6 +941,30 @@ pub fn plain_client_on_port_465(
         return None;
     }
     let re = port_465();
+    let m = re.find(lower)?;
+    Some(evidence_line(lower, original, m.as_str()))
+}
+
+/// The text names an implicit-TLS URL (`smtps://`, or PHP's `ssl://` and
+/// `tls://` stream wrappers) on a port that speaks plaintext first (587,
+/// 25), and the session failed: the client sent a ClientHello where the
+/// server waited for EHLO (RFC 8314 §3.3). The client's own setting is the
+/// evidence, so it outranks the close or timeout it caused.
+pub fn implicit_tls_url_on_starttls_port(
+    lower: &str,
+    original: &str,
+    found: &[(Signal, String)],
+    replies: &[FoundReply],
+) -> Option<String> {
+    let failed = !found.is_empty() || replies.iter().any(|r| r.code.is_some_and(|c| c >= 400));
+    if !failed || found.iter().any(|(s, _)| *s == Signal::TlsNotTls) {
+        return None;
+    }
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"\b(?:smtps|ssl|tls)://[a-z0-9.\-\[\]]+:(?:587|25)\b")
+            .expect("implicit TLS URL regex compiles")
+    });
     let m = re.find(lower)?;
     Some(evidence_line(lower, original, m.as_str()))
 }
