@@ -18,6 +18,11 @@
 //!   "connections"): only short words (`rbl`, `tls`, `pip`) must end where
 //!   the phrase ends.
 //!
+//! A table may hold several sets of phrases (each phrase tagged with the
+//! sets it belongs to, see [`PhraseTable::with_sets`]), so that one scan of a
+//! text answers every set: `vocabulary` compiles all of smtp-doctor's phrase
+//! tables into one.
+//!
 //! Word characters are letters and digits, except the scripts written
 //! without spaces between words (Chinese, Japanese, Korean), where any
 //! position is a boundary. `_` is not a word character, so the parts of
@@ -62,6 +67,8 @@ pub struct PhraseTable {
     automaton: AhoCorasick,
     /// Per pattern: (needs a boundary before, needs a boundary after).
     bounds: Vec<(bool, bool)>,
+    /// Per pattern: the sets (bits) it belongs to.
+    sets: Vec<u32>,
     ids: FnvMap<&'static str, u32>,
 }
 
@@ -91,6 +98,15 @@ impl Found {
         self.hits.is_empty()
     }
 
+    /// Only the phrases whose id is below `n` (of a table compiled from
+    /// the first `n` phrases of this one, whose ids they keep).
+    pub fn below(&self, n: u32) -> Found {
+        let k = self.hits.partition_point(|(id, _)| *id < n);
+        Found {
+            hits: self.hits[..k].to_vec(),
+        }
+    }
+
     /// The ids of the phrases found, in increasing order.
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.hits.iter().map(|(id, _)| *id)
@@ -110,13 +126,24 @@ fn is_unspaced_script(c: char) -> bool {
 }
 
 impl PhraseTable {
-    /// Compiles `phrases` (duplicates are kept once).
+    /// Compiles `phrases` (duplicates are kept once), all in set `1`.
     pub fn new(phrases: impl IntoIterator<Item = &'static str>) -> PhraseTable {
+        PhraseTable::with_sets(phrases.into_iter().map(|p| (p, 1)))
+    }
+
+    /// Compiles `phrases`, each with the sets (bits) it belongs to; a phrase
+    /// given more than once is compiled once and belongs to all its sets.
+    pub fn with_sets(phrases: impl IntoIterator<Item = (&'static str, u32)>) -> PhraseTable {
         let mut ids: FnvMap<&'static str, u32> = FnvMap::default();
         let mut patterns: Vec<&'static str> = Vec::new();
         let mut bounds = Vec::new();
-        for p in phrases {
-            if p.is_empty() || ids.contains_key(p) {
+        let mut sets: Vec<u32> = Vec::new();
+        for (p, set) in phrases {
+            if p.is_empty() {
+                continue;
+            }
+            if let Some(id) = ids.get(p) {
+                sets[*id as usize] |= set;
                 continue;
             }
             let (text, stem) = match p.strip_suffix('*') {
@@ -141,6 +168,7 @@ impl PhraseTable {
                 .count();
             let inflects = last_word >= INFLECTED_WORD && text.is_ascii();
             bounds.push((first && !suffix, last && !stem && !inflects));
+            sets.push(set);
             patterns.push(text);
         }
         let automaton = AhoCorasickBuilder::new()
@@ -153,8 +181,14 @@ impl PhraseTable {
         PhraseTable {
             automaton,
             bounds,
+            sets,
             ids,
         }
+    }
+
+    /// How many distinct phrases the table holds.
+    pub fn len(&self) -> usize {
+        self.bounds.len()
     }
 
     /// The id of a phrase as written in the table (with its `*`, if any).
@@ -164,6 +198,25 @@ impl PhraseTable {
 
     /// Every phrase of the table that occurs in `lower` on word boundaries.
     pub fn scan(&self, lower: &str) -> Found {
+        self.scan_each(lower, |_, _| {})
+    }
+
+    /// Like [`PhraseTable::scan`], and also the byte offset of every
+    /// occurrence (not only the first) of a phrase of `set`, in increasing
+    /// order.
+    pub fn scan_with_offsets(&self, lower: &str, set: u32) -> (Found, Vec<usize>) {
+        let mut offsets = Vec::new();
+        let found = self.scan_each(lower, |id, start| {
+            if self.sets[id as usize] & set != 0 {
+                offsets.push(start);
+            }
+        });
+        offsets.sort_unstable();
+        (found, offsets)
+    }
+
+    /// The scan, calling `each` with every occurrence on word boundaries.
+    fn scan_each(&self, lower: &str, mut each: impl FnMut(u32, usize)) -> Found {
         let mut hits: Vec<(u32, u32)> = Vec::new();
         for m in self.automaton.find_overlapping_iter(lower) {
             let id = m.pattern().as_u32();
@@ -179,12 +232,26 @@ impl PhraseTable {
             if right && lower[m.end()..].chars().next().is_some_and(is_word_char) {
                 continue;
             }
+            each(id, m.start());
             hits.push((id, m.start() as u32));
         }
         // First occurrence of each phrase, sorted by id for binary search.
         hits.sort_unstable();
         hits.dedup_by_key(|(id, _)| *id);
         Found { hits }
+    }
+
+    /// True when some phrase of `set` occurs in `found`.
+    pub fn any_in(&self, found: &Found, set: u32) -> bool {
+        found.ids().any(|id| self.sets[id as usize] & set != 0)
+    }
+
+    /// The ids of `phrases` (each must be in the table).
+    pub fn ids_of(&self, phrases: &[&str]) -> Vec<u32> {
+        phrases
+            .iter()
+            .map(|p| self.id(p).expect("every phrase is compiled"))
+            .collect()
     }
 
     /// True when `phrase` (from this table) occurs in `found`.

@@ -294,12 +294,18 @@ impl Diagnosis {
 /// Every phrase of the catalogue, compiled once.
 pub(crate) fn catalogue_phrases() -> &'static crate::phrase::PhraseTable {
     static TABLE: std::sync::OnceLock<crate::phrase::PhraseTable> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        crate::phrase::PhraseTable::new(rules::RULES.iter().flat_map(|r| {
-            r.when
-                .branches()
-                .flat_map(|w| w.any.iter().chain(w.all.iter()).copied())
-        }))
+    TABLE.get_or_init(|| crate::phrase::PhraseTable::new(catalogue_phrase_list()))
+}
+
+/// The catalogue's phrases in rule order (with repeats), as
+/// [`catalogue_phrases`] compiles them: a table compiled from this list
+/// first, then other phrases, gives the catalogue's phrases the same ids
+/// (`explain`'s vocabulary relies on it).
+pub(crate) fn catalogue_phrase_list() -> impl Iterator<Item = &'static str> {
+    rules::RULES.iter().flat_map(|r| {
+        r.when
+            .branches()
+            .flat_map(|w| w.any.iter().chain(w.all.iter()).copied())
     })
 }
 

@@ -8,8 +8,8 @@
 //! diagnosis's remediation names the place in that dialog
 //! (`diagnose::for_client`).
 
-use crate::phrase::PhraseTable;
-use std::sync::OnceLock;
+use super::vocabulary::{self, set};
+use crate::phrase::Found;
 
 /// A mail client or webmail whose dialog was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +65,28 @@ const MARKERS: &[(Client, &[&str])] = &[
     ),
 ];
 
-/// The dialog `lower` (a lower-cased text) comes from, if it shows one.
-pub fn detect(lower: &str) -> Option<Client> {
-    static T: OnceLock<PhraseTable> = OnceLock::new();
-    let table =
-        T.get_or_init(|| PhraseTable::new(MARKERS.iter().flat_map(|(_, m)| m.iter().copied())));
-    let found = table.scan(lower);
+/// The markers, each tagged with its client's set, for `vocabulary`.
+pub(crate) fn phrase_sets() -> impl Iterator<Item = (&'static str, u32)> {
+    const _: () = assert!(MARKERS.len() <= 8, "vocabulary has 8 client sets");
     MARKERS
         .iter()
-        .find(|(_, markers)| markers.iter().any(|m| table.found(&found, m)))
-        .map(|(c, _)| *c)
+        .enumerate()
+        .flat_map(|(i, (_, m))| m.iter().map(move |p| (*p, set::client(i))))
+}
+
+/// The dialog `lower` (a lower-cased text) comes from, if it shows one.
+#[cfg(test)]
+pub fn detect(lower: &str) -> Option<Client> {
+    detect_in(&vocabulary::table().scan(lower))
+}
+
+/// The dialog whose markers are among the phrases the vocabulary `found`
+/// in a text (the first of `MARKERS` that shows).
+pub fn detect_in(found: &Found) -> Option<Client> {
+    let t = vocabulary::table();
+    (0..MARKERS.len())
+        .find(|i| t.any_in(found, set::client(*i)))
+        .map(|i| MARKERS[i].0)
 }
 
 impl Client {

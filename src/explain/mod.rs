@@ -14,14 +14,24 @@ mod client;
 mod extract;
 mod relevance;
 mod signals;
+mod vocabulary;
 
 pub use client::Client;
 pub use extract::{normalise, replies, FoundReply};
 pub use relevance::{assess, Relevance};
 
-use crate::diagnose::{catalogue_phrases, find_rule, Observation, Signal, Source};
+use crate::diagnose::{find_rule, Observation, Signal, Source};
 use crate::providers::Provider;
 use std::io::Read;
+use vocabulary::set;
+
+/// The phrase tables of `explain` (relevance words, dialog markers, library
+/// phrases), each phrase with its set, for `vocabulary`.
+pub(crate) fn phrase_sets() -> impl Iterator<Item = (&'static str, u32)> {
+    relevance::phrase_sets()
+        .chain(client::phrase_sets())
+        .chain(signals::phrase_sets())
+}
 
 /// Bytes read and classified at a time; a chunk ends at a line break.
 pub const CHUNK: usize = 1024 * 1024;
@@ -201,11 +211,20 @@ impl Gather {
         let raw = String::from_utf8_lossy(raw);
         let text = normalise(&raw);
         let lower = text.to_lowercase();
-        self.words.merge(relevance::scan(&lower));
+        // One scan of the chunk for every phrase table (`vocabulary`); a
+        // chunk too long to be read whole by the phrase rules also gives
+        // where each catalogue phrase occurs, for `phrase_lines`.
+        let table = vocabulary::table();
+        let (phrases, catalogue_at) = if lower.len() > MAX_PHRASE_TEXT {
+            table.scan_with_offsets(&lower, set::CATALOGUE)
+        } else {
+            (table.scan(&lower), Vec::new())
+        };
+        self.words.merge(relevance::words_in(&phrases));
         if self.client.is_none() {
-            self.client = client::detect(&lower);
+            self.client = client::detect_in(&phrases);
         }
-        let provider = Provider::detect(&lower);
+        let provider = vocabulary::provider_in(&phrases);
         if self.provider.is_none() {
             self.provider = provider;
         }
@@ -273,7 +292,7 @@ impl Gather {
                 .any(|p| lower.contains(p));
             self.delivered |= success;
         }
-        let mut found_signals = signals::find(&lower, &text);
+        let mut found_signals = signals::find(&phrases, &lower, &text);
         found_signals.extend(signals::find_in_dialogue(&lower, &text, &found_replies));
         if let Some(line) =
             signals::plain_client_on_port_465(&lower, &text, &found_signals, &found_replies)
@@ -291,12 +310,13 @@ impl Gather {
         // Phrase-only evidence: the lines of the text where a catalogue
         // phrase occurs, as one reply-like observation without a code, so
         // phrase rules apply even when no code was pasted.
-        let phrases = catalogue_phrases().scan(&lower);
-        if !phrases.is_empty() {
+        // What the catalogue's own scan of the chunk finds.
+        let catalogue = phrases.below(vocabulary::catalogue_len());
+        if !catalogue.is_empty() {
             let mut whole = Observation::new(Signal::Reply).from_source(Source::Text);
-            whole.text = phrase_lines(&lower);
+            whole.text = phrase_lines(&lower, &catalogue_at);
             if whole.text.len() == lower.len() {
-                let _ = whole.phrases.set(phrases.clone());
+                let _ = whole.phrases.set(catalogue.clone());
             }
             let first = first_meaningful_line(&text);
             whole.line = line_of(&first);
@@ -323,7 +343,7 @@ impl Gather {
                 .with_evidence(evidence.clone());
             if lower.len() <= MAX_PHRASE_TEXT {
                 obs.text = lower.clone();
-                let _ = obs.phrases.set(phrases.clone());
+                let _ = obs.phrases.set(catalogue.clone());
             } else {
                 obs.text = lower.chars().take(MAX_PHRASE_TEXT).collect();
             }
@@ -370,17 +390,28 @@ impl Gather {
 
 /// The lines of `lower` where a catalogue phrase occurs (bounded), joined:
 /// what the phrase rules of the catalogue read for a text as a whole.
-fn phrase_lines(lower: &str) -> String {
+/// `catalogue_at`: the offset of every catalogue phrase in `lower`, in
+/// increasing order (no phrase spans a line break, so a phrase found in the
+/// whole text is one found in its line, and the other way round).
+fn phrase_lines(lower: &str, catalogue_at: &[usize]) -> String {
     if lower.len() <= MAX_PHRASE_TEXT {
         return lower.to_string();
     }
-    let table = catalogue_phrases();
     let mut out = String::new();
-    for line in lower.lines() {
+    let mut at = catalogue_at.iter().copied().peekable();
+    let mut start = 0;
+    // The lines of `str::lines`: split at `\n`, a `\r` before it dropped.
+    for piece in lower.split_inclusive('\n') {
+        let end = start + piece.len();
+        let line = piece.strip_suffix('\n').unwrap_or(piece);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line_start = start;
+        start = end;
         if out.len() + line.len() > MAX_PHRASE_TEXT {
             break;
         }
-        if !table.scan(line).is_empty() {
+        while at.next_if(|i| *i < line_start).is_some() {}
+        if at.peek().is_some_and(|i| *i < line_start + line.len()) {
             out.push_str(line);
             out.push('\n');
         }

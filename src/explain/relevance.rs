@@ -20,8 +20,8 @@
 //! the precise conditions a library names (a refused connection, an expired
 //! certificate). Phrases found in free text need mail context.
 
-use crate::phrase::PhraseTable;
-use std::sync::OnceLock;
+use super::vocabulary::{self, set};
+use crate::phrase::Found;
 
 /// What a text shows about its subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,18 +234,12 @@ const FOREIGN: &[&str] = &[
     "8443",
 ];
 
-fn table() -> &'static (PhraseTable, usize, usize) {
-    static T: OnceLock<(PhraseTable, usize, usize)> = OnceLock::new();
-    T.get_or_init(|| {
-        let t = PhraseTable::new(
-            STRONG
-                .iter()
-                .chain(WEAK.iter())
-                .chain(FOREIGN.iter())
-                .copied(),
-        );
-        (t, STRONG.len(), STRONG.len() + WEAK.len())
-    })
+/// The word lists, each tagged with its set, for `vocabulary`.
+pub(crate) fn phrase_sets() -> impl Iterator<Item = (&'static str, u32)> {
+    let tag = |words: &'static [&'static str], s: u32| words.iter().map(move |w| (*w, s));
+    tag(STRONG, set::STRONG)
+        .chain(tag(WEAK, set::WEAK))
+        .chain(tag(FOREIGN, set::FOREIGN))
 }
 
 /// Which kinds of words a text holds.
@@ -258,13 +252,16 @@ pub(crate) struct Words {
 
 /// The kinds of words in `lower` (a lower-cased text or chunk of one).
 pub(crate) fn scan(lower: &str) -> Words {
-    let (t, _, _) = table();
-    let found = t.scan(lower);
-    let any = |words: &[&str]| words.iter().any(|w| t.found(&found, w));
+    words_in(&vocabulary::table().scan(lower))
+}
+
+/// The kinds of words among the phrases the vocabulary `found` in a text.
+pub(crate) fn words_in(found: &Found) -> Words {
+    let t = vocabulary::table();
     Words {
-        strong: any(STRONG),
-        weak: any(WEAK),
-        foreign: any(FOREIGN),
+        strong: t.any_in(found, set::STRONG),
+        weak: t.any_in(found, set::WEAK),
+        foreign: t.any_in(found, set::FOREIGN),
     }
 }
 

@@ -6,6 +6,7 @@
 //! Phrases are lower-case; the first group with a phrase present adds its
 //! signal once.
 
+use super::vocabulary::{self, set};
 use super::FoundReply;
 use crate::diagnose::Signal;
 use crate::phrase::{Found, PhraseTable};
@@ -612,18 +613,18 @@ const SAME_LINE: &[(Signal, &str, &str)] = &[
 /// same failure in vaguer words.
 const DNS_SPECIFIC: &[Signal] = &[Signal::DnsServFail, Signal::DnsTimeout];
 
-/// Every phrase of `TABLE` and `WRAPPERS`, compiled once (word boundaries:
-/// see `diagnose::phrase`).
+/// Every phrase of `TABLE` and `WRAPPERS`, for `vocabulary` (set `SIGNAL`).
+pub(crate) fn phrase_sets() -> impl Iterator<Item = (&'static str, u32)> {
+    TABLE
+        .iter()
+        .chain(WRAPPERS.iter())
+        .flat_map(|(_, phrases)| phrases.iter().map(|p| (*p, set::SIGNAL)))
+}
+
+/// The vocabulary, where these phrases are compiled (word boundaries: see
+/// `phrase`).
 fn phrases() -> &'static PhraseTable {
-    static T: OnceLock<PhraseTable> = OnceLock::new();
-    T.get_or_init(|| {
-        PhraseTable::new(
-            TABLE
-                .iter()
-                .chain(WRAPPERS.iter())
-                .flat_map(|(_, phrases)| phrases.iter().copied()),
-        )
-    })
+    vocabulary::table()
 }
 
 /// The first phrase of `group` present in `found`.
@@ -653,9 +654,9 @@ fn groups_of_ids() -> &'static Vec<Vec<usize>> {
     })
 }
 
-/// Signals whose phrases occur in `lower`, with the line that showed it.
-pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
-    let found = phrases().scan(lower);
+/// Signals whose phrases occur in `lower`, with the line that showed it;
+/// `found` is the vocabulary's scan of `lower`.
+pub fn find(found: &Found, lower: &str, original: &str) -> Vec<(Signal, String)> {
     let mut out: Vec<(Signal, String)> = Vec::new();
     let by_id = groups_of_ids();
     let mut hit_groups: Vec<usize> = found
@@ -668,7 +669,7 @@ pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
     hit_groups.dedup();
     for g in hit_groups {
         let (signal, group) = &TABLE[g];
-        if let Some(p) = first_of(&found, group) {
+        if let Some(p) = first_of(found, group) {
             out.push((*signal, evidence_line(lower, original, p.trim_matches('*'))));
         }
     }
@@ -707,7 +708,7 @@ pub fn find(lower: &str, original: &str) -> Vec<(Signal, String)> {
     }
     if out.is_empty() {
         for (signal, group) in WRAPPERS {
-            if let Some(p) = first_of(&found, group) {
+            if let Some(p) = first_of(found, group) {
                 out.push((*signal, evidence_line(lower, original, p)));
             }
         }
