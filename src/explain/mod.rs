@@ -236,8 +236,8 @@ impl Gather {
             if probe.is_empty() {
                 return None;
             }
-            raw.find(probe)
-                .map(|i| lines_before + 1 + raw[..i].matches('\n').count())
+            memchr::memmem::find(raw.as_bytes(), probe.as_bytes())
+                .map(|i| lines_before + 1 + line_breaks(&raw.as_bytes()[..i]))
         };
         let found_replies = replies(&text);
         // An error reply standing on its own line with words after its code
@@ -355,7 +355,7 @@ impl Gather {
             success = signals::shows_success(&lower);
         }
         self.success |= success;
-        self.lines_before += raw.matches('\n').count();
+        self.lines_before += line_breaks(raw.as_bytes());
     }
 
     fn finish(self) -> Findings {
@@ -417,6 +417,11 @@ fn phrase_lines(lower: &str, catalogue_at: &[usize]) -> String {
         }
     }
     out
+}
+
+/// How many `\n` `bytes` holds.
+fn line_breaks(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count()
 }
 
 /// A reply that shows the login or the message went through: `235`, or a

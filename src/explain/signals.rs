@@ -768,6 +768,11 @@ pub fn find_in_dialogue(
 /// on a mechanism the server does not offer.
 fn requested_mechanism_not_offered(lower: &str, original: &str) -> Option<String> {
     let after = |phrase: &str| {
+        // One search of the whole text first: most texts have neither
+        // phrase, and a search per line costs a searcher per line.
+        if !lower.contains(phrase) {
+            return None;
+        }
         lower.lines().take(5_000).find_map(|l| {
             l.find(phrase)
                 .map(|i| l[i + phrase.len()..].trim().to_string())
@@ -848,6 +853,11 @@ fn oauth_attempt(lower: &str) -> Option<&'static str> {
 /// The client line that sent an empty user name, if the dialogue shows one.
 fn empty_user_name(original: &str) -> Option<String> {
     const CLIENT: &[&str] = &["CLIENT -> SERVER:", "C:", ">>>", "send:"];
+    // Only a line with one of these can give an answer (searched once in
+    // the whole text, not per line).
+    if !(original.contains("AUTH PLAIN AAA=") || original.contains("334 VXNlcm5hbWU6")) {
+        return None;
+    }
     let mut lines = original.lines();
     while let Some(line) = lines.next() {
         let trimmed = line.trim_end();
