@@ -332,6 +332,7 @@ impl Gather {
                 | Signal::ServerLogAuthFailed
                 | Signal::StartTlsNotOffered
                 | Signal::AuthNotOffered
+                | Signal::AuthOnlyAfterStartTls
                 | Signal::NoCommonMechanism
                 | Signal::ConnectionClosed
                 | Signal::StageTimeout

@@ -759,8 +759,69 @@ pub fn find_in_dialogue(
         if let Some(line) = requested_mechanism_not_offered(lower, original) {
             out.push((Signal::NoCommonMechanism, line));
         }
+        if let Some(signal) = auth_missing_from_ehlo(lower) {
+            out.push((signal, evidence_line(lower, original, "250")));
+        }
     }
     out
+}
+
+/// The keywords of the last EHLO reply in a transcript (`250-STARTTLS`,
+/// `250 AUTH PLAIN`, with any log prefix before the code), lower-case;
+/// `None` when the text holds no multi-line EHLO reply.
+fn last_ehlo_keywords(lower: &str) -> Option<Vec<String>> {
+    let mut blocks: Vec<Vec<String>> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in lower.lines().take(20_000) {
+        // The code may follow a prefix: `S: `, `[time] Recv: `, `reply: b'`.
+        let at = line.find("250-").or_else(|| line.find("250 "));
+        let Some(at) = at.filter(|i| line[..*i].len() < 80) else {
+            if open {
+                blocks.push(std::mem::take(&mut current));
+                open = false;
+            }
+            continue;
+        };
+        let last = line.as_bytes().get(at + 3) == Some(&b' ');
+        let word: String = line[at + 4..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '=')
+            .collect();
+        open = true;
+        current.push(word);
+        if last {
+            blocks.push(std::mem::take(&mut current));
+            open = false;
+        }
+    }
+    if open {
+        blocks.push(current);
+    }
+    // A capability list has a greeting line and at least two keywords.
+    blocks.into_iter().rev().find(|b| b.len() >= 3)
+}
+
+/// A transcript whose last EHLO reply offers no AUTH, in a session that
+/// tried to log in (or says the login failed): the server offers AUTH only
+/// after STARTTLS (when it lists STARTTLS) or not at all.
+fn auth_missing_from_ehlo(lower: &str) -> Option<Signal> {
+    let keywords = last_ehlo_keywords(lower)?;
+    if keywords.iter().any(|k| k == "auth" || k.starts_with("auth=")) {
+        return None;
+    }
+    let tried = ["auth login", "auth plain", "auth cram-md5", "auth xoauth2", "authenti", "authentisierung", "login failed"]
+        .iter()
+        .any(|p| lower.contains(p));
+    if !tried {
+        return None;
+    }
+    if keywords.iter().any(|k| k == "starttls") {
+        Some(Signal::AuthOnlyAfterStartTls)
+    } else {
+        Some(Signal::AuthNotOffered)
+    }
 }
 
 /// PHPMailer's debug pair `Auth method requested: XOAUTH2` /
