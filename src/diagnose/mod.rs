@@ -424,6 +424,23 @@ pub enum Strength {
     /// A dropped connection, socket error or stalled stage: almost always
     /// the consequence of something else.
     Consequence,
+    /// A client's own summary that names the failed step and no cause
+    /// (`Could not authenticate`, `Failed to authenticate on SMTP server
+    /// … using 2 possible authenticators`): whatever else the text shows
+    /// (a reply, a dropped connection) says more.
+    Wrapper,
+}
+
+/// The strength of `obs` as evidence for `rule`, the rule it matched: a
+/// wrapper rule (see `rules::wrapper_wording`) is the weakest reading of
+/// free text.
+fn strength_for(obs: &Observation, rule: &Rule, by_code_alone: bool) -> Strength {
+    let s = strength(obs, by_code_alone);
+    if s == Strength::Wording && rules::wrapper_wording(rule.id) {
+        Strength::Wrapper
+    } else {
+        s
+    }
 }
 
 /// The strength of `obs` as evidence for the rule it matched.
@@ -468,7 +485,7 @@ pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
         let Some((rank, rule, by_code)) = find_rule(obs) else {
             continue;
         };
-        let key = (rule.severity, strength(obs, by_code), rank);
+        let key = (rule.severity, strength_for(obs, rule, by_code), rank);
         let d = diagnosis(obs, rank, rule);
         match found.iter_mut().find(|(_, x)| x.id == d.id) {
             Some(slot) if key < slot.0 => *slot = (key, d),

@@ -1068,6 +1068,14 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
+/// Rules that read a client's own summary of a failed step ("could not
+/// authenticate", "failed to authenticate"), which names no cause: the
+/// weakest evidence (`diagnose::Strength::Wrapper`), so a reply or a
+/// dropped connection in the same text decides.
+pub fn wrapper_wording(id: &str) -> bool {
+    id == "client-reports-login-failed"
+}
+
 /// Rules whose phrases are everyday words that other software uses too
 /// ("incorrect password", "too many attempts", "relay"): found in free text,
 /// outside a server reply, they count only in a text about mail (see
