@@ -480,12 +480,20 @@ pub fn strength(obs: &Observation, by_code_alone: bool) -> Strength {
 ///
 /// Warnings and notes are kept, once per id.
 pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
-    let mut found: Vec<((Severity, Strength, usize), Diagnosis)> = Vec::new();
+    let mut found: Vec<((Severity, Strength, (u8, usize)), Diagnosis)> = Vec::new();
     for obs in observations {
         let Some((rank, rule, by_code)) = find_rule(obs) else {
             continue;
         };
-        let key = (rule.severity, strength_for(obs, rule, by_code), rank);
+        let strength = strength_for(obs, rule, by_code);
+        // Between two replies read equally well, the one at the earlier
+        // stage of the dialogue is the cause: SMTP is sequential, and a
+        // refused AUTH makes the later MAIL/RCPT refusal.
+        let stage = match (strength, obs.stage) {
+            (Strength::Reply, Some(stage)) => stage as u8,
+            _ => u8::MAX,
+        };
+        let key = (rule.severity, strength, (stage, rank));
         let d = diagnosis(obs, rank, rule);
         match found.iter_mut().find(|(_, x)| x.id == d.id) {
             Some(slot) if key < slot.0 => *slot = (key, d),
