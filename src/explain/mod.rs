@@ -244,10 +244,12 @@ impl Gather {
         // (`421 mwinf5c27 ME`, `550 that IP address is not allowed`) is a
         // weak sign of mail; a price list's `535 EUR` is too, so it only
         // counts where no other subsystem shows.
+        // Only RFC 5321's error codes, never an HTTP status line.
         self.words.weak |= found_replies.iter().any(|r| {
-            r.code.is_some_and(|c| c >= 400)
+            r.code.is_some_and(is_smtp_error_code)
+                && !extract::is_http_status(r)
                 && r.text.get(4..).is_some_and(|t| {
-                    t.split_whitespace().count() >= 3
+                    t.split_whitespace().count() >= 2
                         && t.chars().next().is_some_and(char::is_alphabetic)
                 })
         });
@@ -423,6 +425,11 @@ fn phrase_lines(lower: &str, catalogue_at: &[usize]) -> String {
 /// How many `\n` `bytes` holds.
 fn line_breaks(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count()
+}
+
+/// The negative replies RFC 5321 §4.2.3 and RFC 4954 §6 define.
+fn is_smtp_error_code(code: u16) -> bool {
+    matches!(code, 421 | 450..=455 | 500..=504 | 521 | 530 | 534 | 535 | 538 | 550..=556)
 }
 
 /// A reply that shows the login or the message went through: `235`, or a
