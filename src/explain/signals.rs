@@ -1019,17 +1019,45 @@ pub fn plain_client_on_port_465(
 
 /// The text names an implicit-TLS URL (`smtps://`, or PHP's `ssl://` and
 /// `tls://` stream wrappers) on a port that speaks plaintext first (587,
-/// 25), and the session failed: the client sent a ClientHello where the
-/// server waited for EHLO (RFC 8314 §3.3). The client's own setting is the
-/// evidence, so it outranks the close or timeout it caused.
+/// 25), and the session ended with a close or a timeout and no TLS error
+/// or reply to read: the client sent a ClientHello where the server waited
+/// for EHLO (RFC 8314 §3.3). The client's own setting is the evidence, so
+/// it outranks the close or timeout it caused.
 pub fn implicit_tls_url_on_starttls_port(
     lower: &str,
     original: &str,
     found: &[(Signal, String)],
     replies: &[FoundReply],
 ) -> Option<String> {
-    let failed = !found.is_empty() || replies.iter().any(|r| r.code.is_some_and(|c| c >= 400));
-    if !failed || found.iter().any(|(s, _)| *s == Signal::TlsNotTls) {
+    // Only a session that ended with a close, a timeout or a failed
+    // connect and no TLS error to read: a TLS library names its own
+    // failure (`wrong version number`, a handshake alert), and that decides.
+    let ended = found.iter().any(|(s, _)| {
+        matches!(
+            s,
+            Signal::ConnectionClosed
+                | Signal::StageTimeout
+                | Signal::GreetingTimeout
+                | Signal::ConnectFailed
+                | Signal::NetworkError
+        )
+    });
+    let tls_error = found.iter().any(|(s, _)| {
+        matches!(
+            s,
+            Signal::TlsNotTls
+                | Signal::TlsHandshake
+                | Signal::TlsAlert
+                | Signal::TlsProtocolVersion
+                | Signal::TlsCertExpired
+                | Signal::TlsCertNotYetValid
+                | Signal::TlsCertNameMismatch
+                | Signal::TlsCertSelfSigned
+                | Signal::TlsCertUntrusted
+                | Signal::TlsCertOther
+        )
+    });
+    if !ended || tls_error || replies.iter().any(|r| r.code.is_some_and(|c| c >= 400)) {
         return None;
     }
     static RE: OnceLock<regex::Regex> = OnceLock::new();
