@@ -457,6 +457,8 @@ pub fn strength(obs: &Observation, by_code_alone: bool) -> Strength {
         | Signal::AuthNotOfferedOnSubmissionPort
         | Signal::OnlyOAuthOffered
         | Signal::NoCommonMechanism => Strength::Capability,
+        // A wrapper's "could not connect" names the step, not its cause.
+        Signal::ConnectFailed => Strength::Wording,
         Signal::ConnectionClosed
         | Signal::NetworkError
         | Signal::SlowServer
