@@ -482,7 +482,9 @@ pub fn strength(obs: &Observation, by_code_alone: bool) -> Strength {
 ///
 /// Warnings and notes are kept, once per id.
 pub fn classify(observations: &[Observation]) -> Vec<Diagnosis> {
-    let mut found: Vec<((Severity, Strength, (u8, usize)), Diagnosis)> = Vec::new();
+    // (severity, strength, (stage, rule index)): the sort key.
+    type Key = (Severity, Strength, (u8, usize));
+    let mut found: Vec<(Key, Diagnosis)> = Vec::new();
     for obs in observations {
         let Some((rank, rule, by_code)) = find_rule(obs) else {
             continue;

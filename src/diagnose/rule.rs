@@ -75,6 +75,9 @@ pub struct When {
     /// Only for a personal account of the provider (known from the address
     /// or user name, e.g. outlook.com, hotmail.*).
     pub personal_account: bool,
+    /// Only for a provider whose SMTP user name is a fixed word (SendGrid's
+    /// `apikey`, Resend's `resend`: `providers::fixed_user_name`).
+    pub fixed_user_name: bool,
 }
 
 impl When {
@@ -96,6 +99,7 @@ impl When {
             or: None,
             context: Context::Any,
             personal_account: false,
+            fixed_user_name: false,
         }
     }
 
@@ -157,6 +161,11 @@ impl When {
     }
 
     /// Only for a personal account of the provider.
+    pub const fn fixed_user_name(mut self) -> When {
+        self.fixed_user_name = true;
+        self
+    }
+
     pub const fn personal_account(mut self) -> When {
         self.personal_account = true;
         self
@@ -200,6 +209,14 @@ impl When {
             Context::Live if obs.source != Source::Probe => return false,
             Context::Pasted if obs.source == Source::Probe => return false,
             _ => {}
+        }
+        if self.fixed_user_name
+            && obs
+                .provider
+                .and_then(crate::providers::fixed_user_name)
+                .is_none()
+        {
+            return false;
         }
         if self.personal_account && !obs.personal_account {
             return false;

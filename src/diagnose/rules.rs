@@ -123,6 +123,14 @@ pub static RULES: &[Rule] = &[
         "Use the user name apikey (exactly that word) and an API key with the Mail Send permission as the password; your account name, e-mail address or the API key's id do not work as the user name.",
         Some("https://www.twilio.com/docs/sendgrid/for-developers/sending-email/integrating-with-the-smtp-api"),
     ),
+    err(
+        "fixed-user-name-refused",
+        C::UsernameFormat,
+        When::reply().fixed_user_name().any(&["invalid username", "invalid user name", "unknown user name", "username is invalid"]),
+        "The provider refused the user name: its SMTP user name is a fixed word, not your address or account name",
+        "Use the user name the provider fixes (SendGrid: apikey, Resend: resend; exactly that word) and an API key as the password.",
+        None,
+    ),
     // ── 1. Google (Gmail, Workspace) ─────────────────────────────────────
     err(
         "gmail-app-password-required",
@@ -511,7 +519,7 @@ pub static RULES: &[Rule] = &[
     err(
         "starttls-required-before-auth",
         C::StarttlsRequired,
-        When::reply().any(&["must issue a starttls", "starttls first", "must issue starttls", "encryption required", "tls required", "requires a secure connection", "tls is required", "starttls is required", "use starttls", "without ssl/tls encryption is not allowed", "without ssl/tls"]).or(&When::reply().code(538)),
+        When::reply().any(&["must issue a starttls", "starttls first", "must issue starttls", "encryption required", "tls required", "requires a secure connection", "tls is required", "starttls is required", "需要 starttls", "use starttls", "without ssl/tls encryption is not allowed", "without ssl/tls"]).or(&When::reply().code(538)),
         "The server requires TLS (STARTTLS) before it accepts a login",
         "Enable STARTTLS in the client (often labelled \"TLS\" or \"STARTTLS\", port 587), or use implicit TLS on port 465 (\"SSL/TLS\"); a 538 reply means this mechanism needs an encrypted connection. Never turn off TLS to make this go away.",
         RFC3207,
@@ -569,7 +577,7 @@ pub static RULES: &[Rule] = &[
     err(
         "sender-address-not-owned",
         C::SenderNotPermitted,
-        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified", "local user only", "same as authorization user", "must be same as", "dmarc policy", "permissions to send as", "permission to send as", "not one of your addresses", "not allowed in header from", "not allowed to use the domain", "as a sender domain", "invalid sender", "emetteur invalide", "émetteur invalide", "must equal authorized user", "sender verify failed", "sender unauthenticated", "unconfigured sending domain", "not authorized to perform", "sender refused"]),
+        When::reply().any(&["not owned by user", "sender address rejected", "not allowed to send as", "not authorized to send as", "not permitted to send", "sender is not allowed", "not allowed to relay emails with this address", "sender not allowed", "sender mismatch", "5.7.60", "sender address is not allowed", "sender address not allowed", "sender name is not valid", "is not a sender signature", "sender domain not verified", "verify the sender domain", "relaying disallowed as", "from header does not match", "does not match the authenticated", "not match your authenticated", "from address not verified", "is not a verified", "local user only", "same as authorization user", "must be same as", "dmarc policy", "permissions to send as", "permission to send as", "not one of your addresses", "not allowed in header from", "not allowed to use the domain", "as a sender domain", "invalid sender", "emetteur invalide", "émetteur invalide", "must equal authorized user", "sender verify failed", "originator not accepted", "incorrect sender", "sender unauthenticated", "unconfigured sending domain", "not authorized to perform", "sender refused"]),
         "You logged in, but may not send with this From address",
         "Send with the address of the account you log in with, or add the other address as a verified alias/\"send as\" identity in the provider's settings.",
         None,
@@ -593,7 +601,7 @@ pub static RULES: &[Rule] = &[
     err(
         "auth-mechanism-not-supported",
         C::NoCommonAuthMechanism,
-        When::reply().any(&["unrecognized authentication type", "unrecognised authentication type", "mechanism not supported", "unsupported authentication mechanism", "no supported authentication", "no compatible authentication", "mechanism is too weak", "authentication mechanism is not supported", "no suitable authentication", "no authentication mechanisms", "invalid authentication mechanism"]).or(&When::reply().codes(534, 504)),
+        When::reply().any(&["unrecognized authentication type", "unrecognised authentication type", "mechanism not supported", "unsupported authentication mechanism", "no supported authentication", "no compatible authentication", "none of the authentication methods", "any of the authentication methods", "keine der authentifizierungsmethoden", "unterstützten authentifizierungsmethoden", "mechanism is too weak", "authentication mechanism is not supported", "no suitable authentication", "no authentication mechanisms", "invalid authentication mechanism"]).or(&When::reply().codes(534, 504)),
         "The server does not support (or does not allow) the authentication mechanism the client used",
         "Let the client choose a mechanism the server lists in its EHLO reply (e.g. LOGIN when PLAIN is refused); a 534 means the mechanism is too weak for this server, so use TLS and PLAIN or LOGIN. Servers offering only NTLM or GSSAPI need a client that speaks them, or an administrator who enables basic auth on the connector.",
         RFC4954,
@@ -641,7 +649,7 @@ pub static RULES: &[Rule] = &[
     err(
         "temporary-failure-text",
         C::ServerTemporaryFailure,
-        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure", "temporary local problem", "connection lost to authentication server", "unable to verify address"]),
+        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure", "temporary local problem", "unable to authenticate at present", "connection lost to authentication server", "unable to verify address"]),
         "The server reported a temporary problem",
         "Try again later; the server says the problem is transient. If it persists for hours, check the provider's status page.",
         RFC5321_REPLIES,

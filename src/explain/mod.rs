@@ -258,7 +258,7 @@ impl Gather {
         for found in &found_replies {
             if is_success(found) {
                 success = true;
-                self.delivered |= found.code == Some(250);
+                self.delivered |= found.code == Some(250) && is_delivery(found);
             }
             if found.code == Some(221) {
                 self.saw_221 = true;
@@ -286,6 +286,9 @@ impl Gather {
                 obs,
             );
         }
+        // A transcript flattened onto one line (`… QUIT 221 Connection
+        // closed by foreign host.`) still shows the goodbye.
+        self.saw_221 |= signals::quit_then_221(&lower);
         if !success && found_replies.iter().any(|r| r.code == Some(250)) {
             // A client's own success report around a `250` (nodemailer's
             // `Message sent:` / `accepted: [`, PHPMailer's `queued`).
@@ -425,6 +428,20 @@ fn phrase_lines(lower: &str, catalogue_at: &[usize]) -> String {
 /// How many `\n` `bytes` holds.
 fn line_breaks(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count()
+}
+
+/// A `250` that took the message itself (not a sender or a recipient):
+/// `queued as`, `message accepted`, `accepted for delivery`.
+fn is_delivery(found: &FoundReply) -> bool {
+    let t = found.text.to_lowercase();
+    [
+        "queued",
+        "message accepted",
+        "accepted for delivery",
+        "message sent",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
 }
 
 /// The negative replies RFC 5321 §4.2.3 and RFC 4954 §6 define.

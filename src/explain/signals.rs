@@ -507,6 +507,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             // Outlook 0x80042109: no connection to the SMTP server at all.
             "cannot connect to your outgoing (smtp)",
             "unable to connect to your outgoing (smtp)",
+            // The same Outlook dialog in German.
+            "keine verbindung mit dem postausgangsserver",
         ],
     ),
     (
@@ -808,12 +810,23 @@ fn last_ehlo_keywords(lower: &str) -> Option<Vec<String>> {
 /// after STARTTLS (when it lists STARTTLS) or not at all.
 fn auth_missing_from_ehlo(lower: &str) -> Option<Signal> {
     let keywords = last_ehlo_keywords(lower)?;
-    if keywords.iter().any(|k| k == "auth" || k.starts_with("auth=")) {
+    if keywords
+        .iter()
+        .any(|k| k == "auth" || k.starts_with("auth="))
+    {
         return None;
     }
-    let tried = ["auth login", "auth plain", "auth cram-md5", "auth xoauth2", "authenti", "authentisierung", "login failed"]
-        .iter()
-        .any(|p| lower.contains(p));
+    let tried = [
+        "auth login",
+        "auth plain",
+        "auth cram-md5",
+        "auth xoauth2",
+        "authenti",
+        "authentisierung",
+        "login failed",
+    ]
+    .iter()
+    .any(|p| lower.contains(p));
     if !tried {
         return None;
     }
@@ -1072,9 +1085,22 @@ pub fn implicit_tls_url_on_starttls_port(
 fn port_465() -> &'static regex::Regex {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r#"(?:\bport\b["']?\s*(?:[:=]|=>)?\s*["']?|[a-z0-9\]]:)465\b"#)
+        // `port: 465`, `host:465`, or a quoted host followed by 465 as the
+        // next argument (`client.Connect("smtp.gmail.com", 465, false)`).
+        regex::Regex::new(r#"(?:\bport\b["']?\s*(?:[:=]|=>)?\s*["']?|[a-z0-9\]]:|["'],\s*)465\b"#)
             .expect("port 465 regex compiles")
     })
+}
+
+/// `QUIT` followed closely by the server's `221`, on one line: the end of a
+/// session, so a close after it (`Connection closed by foreign host`) is
+/// no fault.
+pub fn quit_then_221(lower: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"\bquit\b[^\n]{0,80}?\b221\b").expect("QUIT/221 regex compiles")
+    });
+    lower.contains("221") && re.is_match(lower)
 }
 
 /// True when the text shows the address of a personal account of its

@@ -35,6 +35,7 @@ pub enum Provider {
     Mailgun,
     Brevo,
     Postmark,
+    Resend,
     Fastmail,
     Gmx,
 }
@@ -277,6 +278,7 @@ impl Provider {
             Provider::Mailgun => "mailgun",
             Provider::Brevo => "brevo",
             Provider::Postmark => "postmark",
+            Provider::Resend => "resend",
             Provider::Fastmail => "fastmail",
             Provider::Gmx => "gmx",
         }
@@ -400,7 +402,7 @@ mod tests {
             }
         }
         // The rules' key covers every provider with an entry.
-        assert_eq!(providers.len(), 16);
+        assert_eq!(providers.len(), 17);
     }
 
     #[test]
@@ -512,6 +514,7 @@ mod tests {
     #[test]
     fn fixed_user_names_and_full_address_providers() {
         assert_eq!(fixed_user_name(Provider::SendGrid), Some("apikey"));
+        assert_eq!(fixed_user_name(Provider::Resend), Some("resend"));
         assert_eq!(fixed_user_name(Provider::Google), None);
         assert_eq!(fixed_user_name(Provider::Mailgun), None);
         for p in [

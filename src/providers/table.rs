@@ -390,6 +390,24 @@ pub(super) static PROVIDERS: &[Known] = &[
         }],
     },
     Known {
+        provider: Provider::Resend,
+        // Not the bare word: "please resend your message" is Gmail's.
+        markers: &["smtp.resend.com", "resend.com"],
+        services: &[Service {
+            name: "Resend",
+            host_patterns: &["smtp.resend.com"],
+            host: "smtp.resend.com",
+            port: 465,
+            tls: I,
+            alt: &[(587, S), (2465, I), (2587, S), (25, S)],
+            user: UserName::Fixed("resend"),
+            user_form: "the literal user name `resend`",
+            auth_note: "the password is an API key (re_…)",
+            help: &["https://resend.com/docs/send-with-smtp"],
+            ..BLANK
+        }],
+    },
+    Known {
         provider: Provider::Fastmail,
         markers: &["fastmail", "messagingengine.com"],
         services: &[Service {

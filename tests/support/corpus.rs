@@ -57,7 +57,9 @@ impl Case {
     /// against when they were added (round7 onwards, tuning-round9
     /// and tuning-round10: gathered for the thin categories, always tuning).
     pub fn fresh(&self) -> bool {
-        self.group.starts_with("round7") || self.group == "tuning-round9" || self.group == "tuning-round10"
+        self.group.starts_with("round7")
+            || self.group == "tuning-round9"
+            || self.group == "tuning-round10"
     }
 }
 
