@@ -459,6 +459,9 @@ pub fn strength(obs: &Observation, by_code_alone: bool) -> Strength {
         | Signal::NoCommonMechanism => Strength::Capability,
         // A wrapper's "could not connect" names the step, not its cause.
         Signal::ConnectFailed => Strength::Wording,
+        // A library's "unexpected response": the reply it quotes, if any,
+        // says more.
+        Signal::UnexpectedReply | Signal::MalformedReply => Strength::Consequence,
         Signal::ConnectionClosed
         | Signal::NetworkError
         | Signal::SlowServer

@@ -338,6 +338,7 @@ impl Gather {
                 | Signal::StartTlsNotOffered
                 | Signal::AuthNotOffered
                 | Signal::AuthOnlyAfterStartTls
+                | Signal::UnexpectedReply
                 | Signal::NoCommonMechanism
                 | Signal::ConnectionClosed
                 | Signal::StageTimeout

@@ -237,6 +237,33 @@ const TABLE: &[(Signal, &[&str])] = &[
             // Outlook 0x800CCC1A: no TLS version or mode in common (old
             // Windows without TLS 1.2, or SSL/TLS chosen on the wrong port).
             "does not support the connection encryption type",
+            // No cipher suite or key exchange in common.
+            "no shared cipher",
+            "no cipher suites in common",
+            "no ciphers available",
+            "dh key too small",
+            "unsafe legacy renegotiation",
+        ],
+    ),
+    (
+        // A client library's words for a reply it could not use (garbled,
+        // out of place, not SMTP). Weak: a reply quoted in the same text
+        // says what it was (see `diagnose::Strength`).
+        Signal::UnexpectedReply,
+        &[
+            "unexpected response",
+            "unexpected reply",
+            "unexpected server response",
+            "invalid server response",
+            "invalid response from server",
+            "bad response from",
+            "malformed response",
+            "malformed reply",
+            "garbled",
+            "weird server reply",
+            "smtp protocol error",
+            "unrecognized response",
+            "unrecognised response",
         ],
     ),
     (
@@ -555,6 +582,16 @@ const TABLE: &[(Signal, &[&str])] = &[
             "socket was closed even though a response was expected",
             // Outlook / Windows Mail 0x800CCC0F.
             "connection to the server was interrupted",
+            // JavaMail, Ruby, msmtp, Thunderbird, Exim, smtplib, OpenSSL 3:
+            // the peer went away (or was never connected) mid-dialogue.
+            "can't send command to smtp host",
+            "exception reading response",
+            "end of file reached",
+            "sent an empty reply",
+            "was lost in the middle of the transaction",
+            "unexpected disconnection while reading smtp command",
+            "please run connect() first",
+            "unexpected eof while reading",
         ],
     ),
     (
@@ -1116,4 +1153,82 @@ pub fn personal_account_in(lower: &str) -> bool {
     .find_iter(lower)
     .take(1_000)
     .any(|m| crate::providers::personal_account(m.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str) -> (String, Vec<(Signal, String)>) {
+        let lower = text.to_lowercase();
+        let found = crate::explain::vocabulary::table().scan(&lower);
+        let signals = find(&found, &lower, text);
+        (lower, signals)
+    }
+
+    fn signals_of(text: &str) -> Vec<Signal> {
+        scan(text).1.into_iter().map(|(s, _)| s).collect()
+    }
+
+    #[test]
+    fn libraries_words_for_a_broken_dialogue() {
+        // JavaMail, Ruby, msmtp, Thunderbird: the peer went away.
+        for t in [
+            "javax.mail.MessagingException: Can't send command to SMTP host",
+            "EOFError: end of file reached",
+            "msmtp: the server sent an empty reply",
+            "The connection to the outgoing server was lost in the middle of the transaction",
+        ] {
+            assert!(signals_of(t).contains(&Signal::ConnectionClosed), "{t}");
+        }
+        // A reply the library could not use.
+        for t in [
+            "curl: (8) Weird server reply",
+            "SMTP protocol error: unexpected response",
+        ] {
+            assert!(signals_of(t).contains(&Signal::UnexpectedReply), "{t}");
+        }
+    }
+
+    #[test]
+    fn no_cipher_in_common_is_a_handshake_failure() {
+        let s = signals_of("SSL routines:tls_post_process_client_hello:no shared cipher");
+        assert!(s.contains(&Signal::TlsHandshake), "{s:?}");
+    }
+
+    #[test]
+    fn an_ehlo_reply_without_auth_is_read() {
+        let plain =
+            "250-mail.example.com\n250-PIPELINING\n250-STARTTLS\n250 8BITMIME\nAUTH LOGIN\n";
+        assert_eq!(
+            auth_missing_from_ehlo(&plain.to_lowercase()),
+            Some(Signal::AuthOnlyAfterStartTls)
+        );
+        let none = "S: 250-mail.example.com\nS: 250-PIPELINING\nS: 250 8BITMIME\nC: AUTH PLAIN x\n";
+        assert_eq!(
+            auth_missing_from_ehlo(&none.to_lowercase()),
+            Some(Signal::AuthNotOffered)
+        );
+        let offered = "250-mail.example.com\n250-AUTH PLAIN LOGIN\n250 8BITMIME\nAUTH PLAIN x\n";
+        assert_eq!(auth_missing_from_ehlo(&offered.to_lowercase()), None);
+    }
+
+    #[test]
+    fn implicit_tls_urls_on_plaintext_ports() {
+        let t = "Failed to connect to tls://smtp.example.com:587 [SMTP: Failed to connect socket: (code: -1, response: )]";
+        let (lower, found) = scan(t);
+        assert!(implicit_tls_url_on_starttls_port(&lower, t, &found, &[]).is_some());
+        // On 465 the URL is right: nothing to say.
+        let t = t.replace(":587", ":465");
+        let (lower, found) = scan(&t);
+        assert!(implicit_tls_url_on_starttls_port(&lower, &t, &found, &[]).is_none());
+    }
+
+    #[test]
+    fn a_flattened_goodbye_is_seen() {
+        assert!(quit_then_221(
+            "... 250 ok 1103093638 qp 87827 quit 221 connection closed by foreign host."
+        ));
+        assert!(!quit_then_221("221 is a number; nobody said quit"));
+    }
 }
