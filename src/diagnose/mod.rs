@@ -413,7 +413,8 @@ pub enum Strength {
     /// provider's phrase, a stable phrase of the reply.
     Reply,
     /// What a client library says about the server's capabilities (no AUTH,
-    /// no usable mechanism): the server's own reply, when there is one,
+    /// no usable mechanism), or that a TLS handshake failed without naming
+    /// an alert or a reason: the server's own reply, when there is one,
     /// explains it better. (A missing STARTTLS is a `Condition`: the
     /// library's TLS errors that follow it are its consequences.)
     Capability,
@@ -459,6 +460,10 @@ pub fn strength(obs: &Observation, by_code_alone: bool) -> Strength {
         | Signal::NoCommonMechanism => Strength::Capability,
         // A wrapper's "could not connect" names the step, not its cause.
         Signal::ConnectFailed => Strength::Wording,
+        // "Handshake failed" with no alert or reason named: a server reply
+        // in the same text (a 421 before the handshake) says more; a
+        // client's wording does not.
+        Signal::TlsHandshake => Strength::Capability,
         // A library's "unexpected response": the reply it quotes, if any,
         // says more.
         Signal::UnexpectedReply | Signal::MalformedReply => Strength::Consequence,

@@ -19,11 +19,12 @@
 //! `classify` through one mechanism, `diagnose::Strength`, strongest first:
 //! a live probe's observation; a library's precise condition (a refused
 //! connection, `wrong version number`, an expired certificate); a server
-//! reply read by a specific rule; a capability (AUTH or STARTTLS not
-//! offered); phrases found in free text; a reply code alone; a consequence
-//! (a dropped connection, a timeout after the failure); a client's summary
-//! that names no cause (`wrapper_wording`). Between two replies of one
-//! strength, the earlier stage of the dialogue; then table order.
+//! reply read by a specific rule; a capability (AUTH not offered) or a
+//! handshake failure that names no reason; phrases found in free text; a
+//! reply code alone; a consequence (a dropped connection, a timeout after
+//! the failure); a client's summary that names no cause
+//! (`wrapper_wording`). Between two replies of one strength, the earlier
+//! stage of the dialogue; then table order.
 //!
 //! How to add a diagnosis: add a rule above the first more generic rule that
 //! would also match, with a fixture of the real text in `tests/fixtures/`
