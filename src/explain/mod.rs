@@ -97,24 +97,42 @@ struct Gather {
     per_rule: std::collections::HashMap<(usize, u8), u8>,
 }
 
-/// Observations in `input` (arbitrary bytes; invalid UTF-8 is replaced).
-pub fn observe(input: &[u8]) -> Findings {
-    observe_reader(input).unwrap_or_else(|_| unreachable_read())
-}
+/// Bytes asked of the reader at a time (the chunks of a slice are cut as a
+/// reader over it would cut them, so both give the same findings).
+const BLOCK: usize = 64 * 1024;
 
-fn unreachable_read() -> Findings {
-    // Reading from a byte slice cannot fail.
-    Findings {
-        observations: Vec::new(),
-        success: false,
-        provider: None,
-        relevance: Relevance {
-            mail: false,
-            foreign: false,
-        },
-        bytes: 0,
-        client: None,
+/// Observations in `input` (arbitrary bytes; invalid UTF-8 is replaced).
+///
+/// The same chunks as [`observe_reader`] over `input`, without copying:
+/// read `BLOCK` bytes at a time until `CHUNK` are there, cut at the last
+/// line break (a short text is one chunk, with no buffer to fill).
+pub fn observe(input: &[u8]) -> Findings {
+    let mut g = Gather::new();
+    let mut start = 0;
+    let mut read = 0;
+    let mut eof = false;
+    while !eof {
+        while read - start < CHUNK {
+            let n = (input.len() - read).min(BLOCK);
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            read += n;
+        }
+        let buf = &input[start..read];
+        let cut = if eof {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', buf).map_or(buf.len(), |i| i + 1)
+        };
+        if cut > 0 {
+            g.chunk(&buf[..cut]);
+        }
+        start += cut;
     }
+    g.bytes = read as u64;
+    g.finish()
 }
 
 /// Observations in everything `reader` gives, read in chunks of [`CHUNK`]
@@ -122,23 +140,12 @@ fn unreachable_read() -> Findings {
 /// input: a read error, even part-way, is returned (so the report never
 /// needs an `input_truncated` mark).
 pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
-    let mut g = Gather {
-        observations: Vec::new(),
-        success: false,
-        delivered: false,
-        saw_221: false,
-        provider: None,
-        words: relevance::Words::default(),
-        lines_before: 0,
-        bytes: 0,
-        client: None,
-        per_rule: std::collections::HashMap::new(),
-    };
+    let mut g = Gather::new();
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    let mut block = vec![0u8; BLOCK];
     let mut eof = false;
     while !eof {
         // Fill up to CHUNK bytes.
-        let mut block = [0u8; 64 * 1024];
         while buf.len() < CHUNK {
             match reader.read(&mut block) {
                 Ok(0) => {
@@ -173,6 +180,21 @@ pub fn observe_reader(mut reader: impl Read) -> std::io::Result<Findings> {
 }
 
 impl Gather {
+    fn new() -> Gather {
+        Gather {
+            observations: Vec::new(),
+            success: false,
+            delivered: false,
+            saw_221: false,
+            provider: None,
+            words: relevance::Words::default(),
+            lines_before: 0,
+            bytes: 0,
+            client: None,
+            per_rule: std::collections::HashMap::new(),
+        }
+    }
+
     /// Keeps an observation that some rule reads, at most a few per rule
     /// (a long log repeats itself; its first occurrences are the evidence),
     /// and at most `MAX_OBSERVATIONS` in all, so memory stays bounded on any
@@ -476,5 +498,34 @@ fn first_meaningful_line(text: &str) -> String {
         line.chars().take(300).collect::<String>() + "…"
     } else {
         line.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slice_is_cut_into_the_chunks_a_reader_over_it_gives() {
+        // Texts around and across chunk sizes, with and without a line
+        // break near each cut, and a failure on the last line. (Plain
+        // lines: the chunk boundaries are what is tested, cheaply.)
+        let line = "a line of a long log with nothing in it\n";
+        let fail = "postfix/smtpd[5000]: warning: unknown[192.0.2.66]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n";
+        let mut inputs: Vec<String> = vec![String::new(), fail.to_string()];
+        for size in [CHUNK - 1, CHUNK + BLOCK + 1] {
+            let mut t = line.repeat(size / line.len() + 1);
+            t.truncate(size);
+            inputs.push(t + fail);
+        }
+        inputs.push(
+            "x".repeat(CHUNK + BLOCK + 17) + "\n" + fail + "535 5.7.8 no line break at the end",
+        );
+        for t in inputs {
+            let a = observe(t.as_bytes());
+            let b = observe_reader(t.as_bytes()).expect("a slice reads");
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{} bytes", t.len());
+            assert_eq!(a.bytes, t.len() as u64);
+        }
     }
 }
