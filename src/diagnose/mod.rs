@@ -317,21 +317,53 @@ pub(crate) fn catalogue_phrase_list() -> impl Iterator<Item = &'static str> {
 /// every other condition of the catalogue, so a phrase or status rule further
 /// down still beats a bare code. Otherwise table order decides.
 pub fn find_rule(obs: &Observation) -> Option<(usize, &'static Rule, bool)> {
+    // Only the rules with a condition on this signal can match (in table
+    // order, as `RULES` lists them).
+    let candidates = rules_for(obs.signal);
+    if candidates.is_empty() {
+        return None;
+    }
     let found = obs
         .phrases
         .get_or_init(|| catalogue_phrases().scan(&obs.text));
     let compiled = compiled();
     [false, true].into_iter().find_map(|fallback| {
-        rules::RULES
+        candidates
             .iter()
-            .enumerate()
-            .find(|(i, r)| {
-                r.when.branches().zip(&compiled[*i]).any(|(w, ids)| {
-                    w.is_code_fallback() == fallback && w.matches_own(obs, found, ids)
-                })
+            .copied()
+            .find(|i| {
+                rules::RULES[*i]
+                    .when
+                    .branches()
+                    .zip(&compiled[*i])
+                    .any(|(w, ids)| {
+                        w.is_code_fallback() == fallback && w.matches_own(obs, found, ids)
+                    })
             })
-            .map(|(i, r)| (i, r, fallback))
+            .map(|i| (i, &rules::RULES[i], fallback))
     })
+}
+
+/// The indices of the rules with a condition (own or alternative) on
+/// `signal`, in table order: a condition on another signal never matches.
+fn rules_for(signal: Signal) -> &'static [usize] {
+    static BY_SIGNAL: std::sync::OnceLock<Vec<Vec<usize>>> = std::sync::OnceLock::new();
+    let by_signal = BY_SIGNAL.get_or_init(|| {
+        let mut by: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in rules::RULES.iter().enumerate() {
+            for w in r.when.branches() {
+                let s = w.signal as usize;
+                if by.len() <= s {
+                    by.resize(s + 1, Vec::new());
+                }
+                if by[s].last() != Some(&i) {
+                    by[s].push(i);
+                }
+            }
+        }
+        by
+    });
+    by_signal.get(signal as usize).map_or(&[], Vec::as_slice)
 }
 
 /// Per rule, per branch: its phrases as ids of the catalogue automaton, so
