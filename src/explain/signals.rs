@@ -237,6 +237,15 @@ const TABLE: &[(Signal, &[&str])] = &[
             // Outlook 0x800CCC1A: no TLS version or mode in common (old
             // Windows without TLS 1.2, or SSL/TLS chosen on the wrong port).
             "does not support the connection encryption type",
+            // PHP streams: STARTTLS answered 220, then the handshake failed.
+            "failed to enable crypto",
+            // OpenSSL 3 / Python ssl: the peer hung up inside the handshake.
+            "unexpected_eof_while_reading",
+            "unexpected eof while reading",
+            "eof occurred in violation of protocol",
+            // rustls (Debug form): the server's alert.
+            "alertreceived(handshakefailure)",
+            "alertreceived(protocolversion)",
             // No cipher suite or key exchange in common.
             "no shared cipher",
             "no cipher suites in common",
@@ -591,7 +600,6 @@ const TABLE: &[(Signal, &[&str])] = &[
             "was lost in the middle of the transaction",
             "unexpected disconnection while reading smtp command",
             "please run connect() first",
-            "unexpected eof while reading",
         ],
     ),
     (
