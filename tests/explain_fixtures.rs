@@ -66,8 +66,8 @@ fn all_runs() -> Vec<Run> {
 /// make a change pass). The held-out floor is a measurement of
 /// generalisation, not a target to tune towards: nobody changes a rule while
 /// looking at a held-out text.
-const HELD_OUT_FLOOR: f64 = 0.87;
-const FRESH_TUNING_FLOOR: f64 = 0.88;
+const HELD_OUT_FLOOR: f64 = 0.89;
+const FRESH_TUNING_FLOOR: f64 = 0.92;
 
 fn share(runs: &[&Run]) -> f64 {
     runs.iter().filter(|r| r.right()).count() as f64 / runs.len().max(1) as f64
