@@ -225,10 +225,6 @@ const LIVE_ONLY: &[(&str, &str)] = &[
         "the live reading of #AUTH005; pasted, the contract reads it as yahoo-auth005-refused",
     ),
     (
-        "unexpected-reply",
-        "the probe's own finding that a session ended on a reply no rule explains",
-    ),
-    (
         "username-not-full-address",
         "needs the user name the live check used; pasted text rarely shows it",
     ),

@@ -496,7 +496,7 @@ pub static RULES: &[Rule] = &[
     err(
         "transactional-credits-exceeded",
         C::QuotaExceeded,
-        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit", "too many recipients", "relay quota of", "over your quota"]).or(&When::reply().enhanced(&["5.4.5", "5.3.4", "5.5.3", "4.5.3"])),
+        When::reply().any(&["maximum credits exceeded", "daily message quota exceeded", "sending quota exceeded", "quota exceeded", "quota exhausted", "exceeded the max emails", "sending limit", "message limit", "over quota", "*quotaexceeded*", "messages per hour", "per hour exceeded", "hour limit", "hourly limit", "daily limit", "messaging limits", "too many emails", "messages / hour", "messages/hour", "messages per day", "per 24 hours", "outgoing limit*", "per session limit", "too many recipients", "relay quota of", "over your quota"]).or(&When::reply().enhanced(&["5.4.5", "5.5.3", "4.5.3"])),
         "A sending quota or limit is used up",
         "Wait until the quota resets (often daily) or raise the limit in the provider's account or plan; reduce the number of messages or recipients per period.",
         None,
@@ -525,6 +525,14 @@ pub static RULES: &[Rule] = &[
         "The server requires TLS (STARTTLS) before it accepts a login",
         "Enable STARTTLS in the client (often labelled \"TLS\" or \"STARTTLS\", port 587), or use implicit TLS on port 465 (\"SSL/TLS\"); a 538 reply means this mechanism needs an encrypted connection. Never turn off TLS to make this go away.",
         RFC3207,
+    ),
+    err(
+        "greylisted",
+        C::ServerTemporaryFailure,
+        When::reply().any(&["greylist*", "graylist*", "grey-list*", "gray-list*"]),
+        "The receiving server greylisted the message: it refuses a first attempt from an unknown sender and accepts a retry",
+        "Nothing is wrong with the login or the message: a real mail server retries after a few minutes and gets through. If a script sends directly, let it queue and retry (or send through a relay that does).",
+        Some("https://www.rfc-editor.org/rfc/rfc6647"),
     ),
     err(
         "too-many-connections",
@@ -651,7 +659,7 @@ pub static RULES: &[Rule] = &[
     err(
         "temporary-failure-text",
         C::ServerTemporaryFailure,
-        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure", "temporary local problem", "unable to authenticate at present", "connection lost to authentication server", "unable to verify address"]),
+        When::reply().any(&["temporary failure", "temporary system problem", "temporary server error", "temporarily unavailable", "service temporarily", "temporary authentication failure", "temporary local problem", "temporarily rejected", "unable to authenticate at present", "connection lost to authentication server", "unable to verify address"]),
         "The server reported a temporary problem",
         "Try again later; the server says the problem is transient. If it persists for hours, check the provider's status page.",
         RFC5321_REPLIES,

@@ -44,6 +44,9 @@ const STRONG: &[&str] = &[
     "mail from:<",
     "rcpt to:",
     "rcpt to:<",
+    "rcpt",
+    // System.Net.Mail's SmtpException wording.
+    "the server response was",
     "postfix*",
     "dovecot",
     "exim",

@@ -298,6 +298,8 @@ const TABLE: &[(Signal, &[&str])] = &[
             "didn't found starttls",
             "didn't find starttls",
             "starttls was not advertised",
+            // Thunderbird.
+            "using starttls since it doesn't advertise",
             "starttls is required but host does not support",
         ],
     ),
@@ -443,6 +445,10 @@ const TABLE: &[(Signal, &[&str])] = &[
         Signal::DnsFailure,
         &[
             "eai_again",
+            // .NET: the resolver's own frame in the stack (EAGAIN and
+            // friends surface as "Resource temporarily unavailable").
+            "system.net.dns.internalgethostbyname",
+            "system.net.dns.gethostaddresses",
             "temporary failure in name resolution",
             "'edns'",
             "\"edns\"",
@@ -609,6 +615,8 @@ const TABLE: &[(Signal, &[&str])] = &[
         &[
             "read timeout",
             "read timed out",
+            // MailSo (RainLoop, SnappyMail).
+            "socketreadtimeoutexception",
             "timeout after data",
             "timeout after end of data",
             // Horde_Smtp: no answer in time.

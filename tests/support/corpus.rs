@@ -55,13 +55,14 @@ impl Case {
 
     /// True for the texts gathered from threads no rule had been written
     /// against when they were added (round7 onwards, tuning-round9
-    /// tuning-round10 and tuning-round11: gathered for the thin categories,
+    /// to tuning-round12: gathered for the thin categories,
     /// always tuning).
     pub fn fresh(&self) -> bool {
         self.group.starts_with("round7")
             || self.group == "tuning-round9"
             || self.group == "tuning-round10"
             || self.group == "tuning-round11"
+            || self.group == "tuning-round12"
     }
 }
 
