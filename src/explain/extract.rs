@@ -252,7 +252,7 @@ fn reply_regex() -> &'static Regex {
         Regex::new(concat!(
             r"(?mi-u)",
             r"(?:\b(?P<c1>[2-5][0-5][0-9])[ -](?P<e1>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)",
-            r"|(?:^[ \t]*(?:(?u:[\x{2500}-\x{257F}])+[\x22']?)?(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
+            r"|(?:^[ \t]*(?:(?:S|R|server|<~|<-|<<<|<|->|\[\d\d:\d\d:\d\d\])[:>]?[ \t]+|SERVER -> CLIENT:[ \t]*|SMTP -> (?:ERROR|FROM SERVER):[ \t]*)?(?P<c2>[2-5][0-5][0-9])(?:[ -]|$))",
             r"|(?:(?:said|response|responded|reply|replied|answered|returned|error|exception|message|code|got code|smtp error|error smtp|failed|raised|smtpserverbusy|smtpfatalerror|smtpauthenticationerror|smtpsyntaxerror|smtpunknownerror|to me|-> client|smtp inbound|du serveur|do servidor|del servidor|serverantwort|des servers|(?u:сервера|応答|响应|回應))[ \t]*(?:[:=]|(?u:：))?[ \t]*(?:[*`'\x22(\[][ \t]*){0,6}(?P<c3>[2-5][0-5][0-9])\b)",
             r"|(?:(?:\(|^[ \t]*)(?P<c4>[2-5][0-5][0-9]),[ \t]*b?['\x22])",
             r"|(?:(?::|[ \t]-)[ \t]+(?P<c5>4(?:21|5[0-5])|5(?:0[0-4]|2[01]|3[0458]|5[0-6]))[ -][\x22']?[A-Za-z]{2})",

@@ -862,13 +862,8 @@ fn last_ehlo_keywords(lower: &str) -> Option<Vec<String>> {
 /// tried to log in (or says the login failed): the server offers AUTH only
 /// after STARTTLS (when it lists STARTTLS) or not at all.
 fn auth_missing_from_ehlo(lower: &str) -> Option<Signal> {
-    let keywords = last_ehlo_keywords(lower)?;
-    if keywords
-        .iter()
-        .any(|k| k == "auth" || k.starts_with("auth="))
-    {
-        return None;
-    }
+    // Cheap tests first: most texts (and a big log's chunks) show no login
+    // attempt or no multi-line EHLO reply at all.
     let tried = [
         "auth login",
         "auth plain",
@@ -880,7 +875,14 @@ fn auth_missing_from_ehlo(lower: &str) -> Option<Signal> {
     ]
     .iter()
     .any(|p| lower.contains(p));
-    if !tried {
+    if !tried || !lower.contains("250-") {
+        return None;
+    }
+    let keywords = last_ehlo_keywords(lower)?;
+    if keywords
+        .iter()
+        .any(|k| k == "auth" || k.starts_with("auth="))
+    {
         return None;
     }
     if keywords.iter().any(|k| k == "starttls") {
