@@ -37,7 +37,7 @@ const STRONG: &[&str] = &[
     "*smtp*",
     // Not inside another protocol's setting (`$ldap_starttls`).
     "starttls*",
-    "smtp_starttls",
+    // (`smtp_starttls` is a mail word already, by `*smtp*`.)
     "mail_starttls",
     "ehlo",
     "mail from:",
